@@ -1,0 +1,35 @@
+# The two commands of the README: `make demo` and `make test`. Everything else
+# here is what they need. Python 3.11+, Node.js/npm and make are the only
+# prerequisites.
+VENV ?= .venv
+PYTHON ?= python3
+BIN = $(VENV)/bin
+PYTEST_WORKERS ?= 2
+
+.PHONY: setup demo test lint ci-test
+
+setup: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+# The State design system comes from the npm registry at install time (never
+# committed). Its postinstall script only scaffolds new projects: skipped.
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+## Install everything, create the demo database, start the service and its companions.
+demo: setup
+	$(BIN)/python -m idp.demo_runner
+
+## Install everything and run the whole test suite (SQLite, in-memory limits).
+test: setup lint
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .

@@ -1,0 +1,49 @@
+"""Normalisation of contact data, so that numbers and addresses written in any
+way compare equal (sibling grouping, SMS matching, lost identifier)."""
+
+from __future__ import annotations
+
+import phonenumbers
+from email_validator import EmailNotValidError
+from email_validator import validate_email
+
+DEFAULT_REGION = "FR"
+
+
+def normalise_mobile(raw: str | None, region: str = DEFAULT_REGION) -> str | None:
+    """E.164 form (`+33612345678`) of a number written any usual way, or None when it
+    is not a valid number. `06 12 34 56 78`, `+33 6 12 34 56 78` and `0033612345678`
+    all give the same result."""
+    if not raw or not raw.strip():
+        return None
+    text = raw.strip()
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_email(raw: str | None) -> str | None:
+    """Lowercased, syntax-checked address (no DNS lookup), or None when invalid."""
+    if not raw or not raw.strip():
+        return None
+    try:
+        result = validate_email(raw.strip(), check_deliverability=False)
+    except EmailNotValidError:
+        return None
+    return result.normalized.lower()
+
+
+def mask_mobile(e164: str) -> str:
+    """`+33612345678` → `+33 6 •• •• •• 78`: enough for the parent to recognise it."""
+    return f"{e164[:4]} {e164[4]} •• •• •• {e164[-2:]}" if len(e164) > 6 else "••"
+
+
+def mask_email(email: str) -> str:
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}•••@{domain}"

@@ -1,0 +1,126 @@
+"""The account state machine (SPEC §4, 004 §1.3.4–§1.3.5).
+
+Non notifié → Notifié et non activé → En cours d'activation → Activé, plus the
+direct activations (SMS self-registration, FranceConnect) and deletion after a
+merge. One function per allowed move: each checks its precondition, writes the
+new state, origin and dates, and leaves an audit row in the same transaction.
+Nobody assigns `account.state` or `account.origin` anywhere else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from accounts import audit
+from accounts.errors import ForbiddenTransition
+from accounts.models import Account
+from accounts.models import AccountOrigin
+from accounts.models import AccountState
+
+NOT_YET_ACTIVATED = frozenset(
+    {AccountState.NOT_NOTIFIED, AccountState.NOTIFIED, AccountState.ACTIVATING}
+)
+DIRECT_ACTIVATION_ORIGINS = frozenset({AccountOrigin.GUARDIAN, AccountOrigin.FRANCECONNECT})
+
+
+def create(account: Account, *, now: dt.datetime) -> Account:
+    """A registry import pre-creates accounts Non notifié, origin Non renseigné (SPEC §2)."""
+    account.state = AccountState.NOT_NOTIFIED
+    account.origin = AccountOrigin.UNKNOWN
+    account.created_at = now
+    return account
+
+
+def notify(
+    account: Account, *, now: dt.datetime, actor: audit.Actor, school_id: int | None = None
+) -> AccountState:
+    """(Re)notification by the school (004 §5.3).
+
+    Non notifié becomes Notifié et non activé with origin Etablissement; any other
+    live state stays. The distribution date becomes today, and a temporary password
+    still in use is renewed for another validity period (SPEC §4 deadline).
+    Returns the state the account had before, which chooses the letter.
+    """
+    _require(account, account.state != AccountState.DELETED, "notify")
+    before = account.state
+    if before == AccountState.NOT_NOTIFIED:
+        account.state = AccountState.NOTIFIED
+        account.origin = AccountOrigin.SCHOOL
+    account.distribution_date = now.date()
+    if account.temporary_password_encrypted is not None:
+        account.temporary_password_issued_on = now.date()
+    audit.record(
+        "account.notified",
+        actor=actor,
+        now=now,
+        accounts=[account],
+        school_id=school_id,
+        details={"from": before.value, "to": account.state.value},
+    )
+    return before
+
+
+def start_activation(account: Account, *, now: dt.datetime) -> None:
+    """First sign-in completed (new password, email, birth date): awaiting the email link."""
+    _require(account, account.state == AccountState.NOTIFIED, "start_activation")
+    account.state = AccountState.ACTIVATING
+    audit.record(
+        "account.activation_started",
+        actor=audit.guardian_actor(account),
+        now=now,
+        accounts=[account],
+    )
+
+
+def confirm_activation(account: Account, *, now: dt.datetime) -> None:
+    """The parent clicked the link of the activation email (letter C07)."""
+    _require(account, account.state == AccountState.ACTIVATING, "confirm_activation")
+    account.state = AccountState.ACTIVATED
+    account.activated_at = now
+    audit.record(
+        "account.activated",
+        actor=audit.guardian_actor(account),
+        now=now,
+        accounts=[account],
+        details={"via": "email_link"},
+    )
+
+
+def activate_directly(account: Account, *, via: AccountOrigin, now: dt.datetime) -> None:
+    """SMS self-registration or FranceConnect activate any not-yet-activated account,
+    and the origin becomes the way it was activated (SPEC §4, our resolution)."""
+    if via not in DIRECT_ACTIVATION_ORIGINS:
+        raise ValueError(f"{via} is not a direct activation channel")
+    _require(account, account.state in NOT_YET_ACTIVATED, "activate_directly")
+    before = account.state
+    account.state = AccountState.ACTIVATED
+    account.origin = via
+    account.activated_at = now
+    audit.record(
+        "account.activated",
+        actor=audit.guardian_actor(account),
+        now=now,
+        accounts=[account],
+        details={"via": via.value, "from": before.value},
+    )
+
+
+def delete_merged(account: Account, *, into: Account, now: dt.datetime, actor: audit.Actor) -> None:
+    """After a merge the other account is deleted: invisible to directors, never purged."""
+    _require(account, account.state != AccountState.DELETED and account.id != into.id, "delete")
+    before = account.state
+    account.state = AccountState.DELETED
+    account.deleted_at = now
+    account.merged_into_id = into.id
+    audit.record(
+        "account.deleted_after_merge",
+        actor=actor,
+        now=now,
+        accounts=[account, into],
+        details={"from": before.value, "into": into.identifier},
+    )
+
+
+def _require(account: Account, condition: bool, move: str) -> None:
+    if not condition:
+        raise ForbiddenTransition(move=move, state=account.state.value)

@@ -1,0 +1,150 @@
+"""Limits on guessable secrets (SPEC: passwords, birth dates, SMS codes).
+
+Each failed attempt on a subject (an identifier typed at sign-in, an account's
+birth-date check…) is counted in the database, so the limit holds across
+workers and restarts. After a few free attempts each further try must wait
+twice as long as the last; past the lock threshold the path is locked until a
+director lifts it (the lock is shown on the console's account page). Counting
+per subject typed, not per existing account, answers the same way whether or
+not an account exists. Per-address rate limits are Flask-Limiter's job, on the
+views.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import DateTime
+from sqlalchemy import ForeignKey
+from sqlalchemy import String
+from sqlalchemy import UniqueConstraint
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+
+from accounts import audit
+from accounts.errors import DomainError
+from accounts.models import Account
+from idp.extensions import db
+
+
+@dataclass(frozen=True)
+class ThrottlePolicy:
+    free_attempts: int = 3
+    base_delay_seconds: int = 30
+    lock_after: int = 10
+
+
+POLICIES = {
+    "password": ThrottlePolicy(free_attempts=5, base_delay_seconds=15, lock_after=20),
+    "birth_date": ThrottlePolicy(free_attempts=3, base_delay_seconds=30, lock_after=8),
+    "director_password": ThrottlePolicy(free_attempts=5, base_delay_seconds=15, lock_after=20),
+}
+
+
+class TooManyAttempts(DomainError):
+    code = "too_many_attempts"
+    message = _l("Trop de tentatives. Veuillez patienter quelques instants avant de réessayer.")
+
+    def __init__(self, retry_after: dt.datetime):
+        self.retry_after = retry_after
+        super().__init__()
+
+
+class JourneyLocked(DomainError):
+    code = "journey_locked"
+    message = _l(
+        "Trop de tentatives infructueuses : ce parcours est bloqué. "
+        "Veuillez contacter l'école de votre enfant."
+    )
+
+
+class AttemptCounter(db.Model):
+    __tablename__ = "attempt_counters"
+    __table_args__ = (UniqueConstraint("kind", "subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    subject: Mapped[str] = mapped_column(String(200))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    blocked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    locked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+def _counter(kind: str, subject: str) -> AttemptCounter | None:
+    return db.session.scalar(
+        db.select(AttemptCounter).where(
+            AttemptCounter.kind == kind, AttemptCounter.subject == subject
+        )
+    )
+
+
+def check(kind: str, subject: str, *, now: dt.datetime) -> None:
+    """Raise before the secret is even compared when the subject must wait or is locked."""
+    counter = _counter(kind, subject)
+    if counter is None:
+        return
+    if counter.locked_at is not None:
+        raise JourneyLocked()
+    if counter.blocked_until is not None and now < counter.blocked_until:
+        raise TooManyAttempts(counter.blocked_until)
+
+
+def record_failure(
+    kind: str, subject: str, *, now: dt.datetime, account: Account | None = None
+) -> AttemptCounter:
+    policy = POLICIES[kind]
+    counter = _counter(kind, subject)
+    if counter is None:
+        counter = AttemptCounter(kind=kind, subject=subject, failures=0)
+        db.session.add(counter)
+    if account is not None:
+        counter.account_id = account.id
+    counter.failures += 1
+    counter.last_failure_at = now
+    if counter.failures >= policy.lock_after and counter.locked_at is None:
+        counter.locked_at = now
+        audit.record(
+            f"{kind}.locked",
+            actor=audit.SYSTEM,
+            now=now,
+            accounts=[account] if account else [],
+            details={"failures": counter.failures},
+        )
+    elif counter.failures >= policy.free_attempts:
+        extra = counter.failures - policy.free_attempts
+        counter.blocked_until = now + dt.timedelta(seconds=policy.base_delay_seconds * 2**extra)
+    return counter
+
+
+def record_success(kind: str, subject: str) -> None:
+    counter = _counter(kind, subject)
+    if counter is not None and counter.locked_at is None:
+        db.session.delete(counter)
+
+
+def locks_of(account: Account) -> list[AttemptCounter]:
+    """The locked journeys a director sees on the account page."""
+    return list(
+        db.session.scalars(
+            db.select(AttemptCounter).where(
+                AttemptCounter.account_id == account.id, AttemptCounter.locked_at.is_not(None)
+            )
+        )
+    )
+
+
+def lift(counter: AttemptCounter, *, actor: audit.Actor, now: dt.datetime) -> None:
+    """A director lifts a lock: the parent may try again from scratch."""
+    account = db.session.get(Account, counter.account_id) if counter.account_id else None
+    audit.record(
+        f"{counter.kind}.lock_lifted",
+        actor=actor,
+        now=now,
+        accounts=[account] if account else [],
+        details={"failures": counter.failures},
+    )
+    db.session.delete(counter)

@@ -1,0 +1,168 @@
+"""Guichet: the application factory.
+
+`create_app()` reads the settings once, then runs a short list of `setup_*`
+steps; `gunicorn 'idp:create_app()'` serves the whole service.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from flask import Flask
+from flask import render_template
+from flask import send_from_directory
+from flask_wtf.csrf import CSRFError
+from jinja2 import StrictUndefined
+
+from accounts.passwords import PasswordService
+from accounts.secretbox import SecretBox
+from idp.config import Settings
+from idp.extensions import babel
+from idp.extensions import csrf
+from idp.extensions import db
+from idp.extensions import limiter
+
+
+def create_app(config: Mapping[str, object] | None = None) -> Flask:
+    """Build the service. `config` overrides environment settings (tests, scripts)."""
+    overrides = dict(config or {})
+    app = Flask(__name__, instance_path=str(_instance_path(overrides)))
+    environ = {**os.environ, **{k: str(v) for k, v in overrides.items() if v is not None}}
+    settings = Settings.from_env(environ, Path(app.instance_path))
+    setup_config(app, settings, overrides)
+    setup_logging(app)
+    setup_database(app)
+    setup_security(app, settings)
+    setup_babel(app)
+    setup_services(app, settings)
+    setup_web(app, settings)
+    return app
+
+
+def _instance_path(overrides: Mapping[str, object]) -> Path:
+    raw = overrides.get("INSTANCE_PATH") or os.environ.get("INSTANCE_PATH")
+    return Path(str(raw)) if raw else Path.cwd() / "instance"
+
+
+def setup_config(app: Flask, settings: Settings, overrides: Mapping[str, object]) -> None:
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SQLALCHEMY_DATABASE_URI=settings.database_url,
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings.database_url),
+        SESSION_COOKIE_NAME="guichet_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,
+        RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        RATELIMIT_HEADERS_ENABLED=True,
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+    )
+    app.config.update({k: v for k, v in overrides.items() if k.isupper()})
+    app.extensions["guichet.settings"] = settings
+
+
+def _engine_options(url: str) -> dict:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+
+
+def setup_logging(app: Flask) -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+        )
+
+
+def setup_database(app: Flask) -> None:
+    from idp import models  # noqa: F401  (every table known to the metadata)
+
+    db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        from sqlalchemy import event
+
+        with app.app_context():
+
+            @event.listens_for(db.engine, "connect")
+            def _sqlite_pragmas(dbapi_connection, _record):
+                cursor = dbapi_connection.cursor()
+                cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA busy_timeout=30000")
+                cursor.close()
+
+
+def setup_security(app: Flask, settings: Settings) -> None:
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self' http: https:",
+        )
+        if settings.secure_cookies:
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=63072000; includeSubDomains"
+            )
+        return response
+
+
+def setup_babel(app: Flask) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", "fr")
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Paris")
+    babel.init_app(app)
+
+
+def setup_services(app: Flask, settings: Settings) -> None:
+    from messaging.dispatch import setup_dispatch
+    from messaging.transports import build_transports
+
+    box = SecretBox(settings.data_encryption_key, settings.secret_key)
+    app.extensions["guichet.passwords"] = PasswordService(settings.argon2, box, settings.passwords)
+    setup_dispatch(app, build_transports(settings.messaging))
+
+
+def setup_web(app: Flask, settings: Settings) -> None:
+    from idp.cli import register_commands
+
+    if app.config.get("TESTING"):
+        app.jinja_env.undefined = StrictUndefined
+    app.jinja_env.globals["product"] = settings.product
+
+    @app.route("/dsfr/<path:filename>")
+    def dsfr_asset(filename: str):
+        """The State design system, installed from npm by the setup command."""
+        return send_from_directory(settings.dsfr_dist, filename, max_age=86400)
+
+    @app.get("/healthz")
+    def healthz():
+        db.session.execute(db.text("SELECT 1"))
+        return {"status": "ok"}
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error):
+        return render_template("errors/csrf.html"), 400
+
+    @app.errorhandler(404)
+    def _not_found(error):
+        return render_template("errors/404.html"), 404
+
+    @app.errorhandler(429)
+    def _too_many(error):
+        return render_template("errors/429.html"), 429
+
+    @app.errorhandler(500)
+    def _server_error(error):
+        return render_template("errors/500.html"), 500
+
+    register_commands(app)

@@ -1,0 +1,27 @@
+"""Time: naive UTC datetimes in the database, French dates for people.
+
+Views and CLI commands take the time here once and pass it down as `now=`, so
+business rules never read the clock themselves and tests set it by argument
+(or with time-machine for whole journeys).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def paris(moment: dt.datetime) -> dt.datetime:
+    """A stored naive-UTC datetime in Paris time, for display."""
+    return moment.replace(tzinfo=dt.UTC).astimezone(PARIS)
+
+
+def paris_today(now: dt.datetime) -> dt.date:
+    """The calendar day in France at `now` (distribution dates, deadlines)."""
+    return paris(now).date()

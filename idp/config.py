@@ -1,0 +1,213 @@
+"""Configuration: every setting the service reads, in one place.
+
+Read once from the environment by `Settings.from_env`; each area gets a small
+typed object. Defaults give the embedded demo (SQLite, console SMS, mail
+outbox, mock FranceConnect), so a fresh checkout runs with no setting at all.
+Nothing else in the code base reads `os.environ`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class PasswordPolicy:
+    """SPEC §3: chosen passwords are 8 to 14 characters with letters and digits."""
+
+    min_length: int = 8
+    max_length: int = 14
+    require_letter: bool = True
+    require_digit: bool = True
+
+
+@dataclass(frozen=True)
+class Argon2Params:
+    """OWASP's minimum for argon2id (m=19 MiB, t=2, p=1)."""
+
+    time_cost: int = 2
+    memory_cost_kib: int = 19 * 1024
+    parallelism: int = 1
+
+
+@dataclass(frozen=True)
+class AccountRules:
+    """Deadlines of SPEC §4 and §6, kept configurable in one place."""
+
+    temporary_password_validity_days: int = 92  # "3 months"
+    activation_link_validity_days: int = 92
+    sms_code_validity_minutes: int = 30
+    terms_version: str = "2026-09"
+
+
+@dataclass(frozen=True)
+class MessagingConfig:
+    sms_backend: str = "console"  # console | twilio
+    mail_backend: str = "outbox"  # outbox | smtp
+    mail_sender: str = "Administrateur des services en ligne <ne-pas-repondre@guichet.localhost>"
+    smtp_host: str = "localhost"
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    smtp_ssl: bool = False
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_from: str = ""
+    twilio_messaging_service_sid: str = ""
+
+
+@dataclass(frozen=True)
+class FranceConnectConfig:
+    issuer: str = "http://127.0.0.1:5090"
+    client_id: str = "guichet-demo"
+    client_secret: str = "guichet-demo-secret-please-change"  # noqa: S105 - the mock's demo secret
+    scopes: str = "openid given_name family_name birthdate email"
+    acr_values: str = "eidas1"
+    allow_hs256: bool = False
+    timeout_seconds: float = 5.0
+
+
+@dataclass(frozen=True)
+class ProductConfig:
+    """Names and addresses printed in letters and pages."""
+
+    name: str = "Guichet"
+    service_url: str = "http://127.0.0.1:5000/"
+    help_url: str = "http://127.0.0.1:5000/aide"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    redis_url: str | None
+    secret_key: str
+    data_encryption_key: str | None
+    public_url: str
+    secure_cookies: bool
+    dsfr_dist: Path
+    passwords: PasswordPolicy = field(default_factory=PasswordPolicy)
+    argon2: Argon2Params = field(default_factory=Argon2Params)
+    accounts: AccountRules = field(default_factory=AccountRules)
+    messaging: MessagingConfig = field(default_factory=MessagingConfig)
+    franceconnect: FranceConnectConfig = field(default_factory=FranceConnectConfig)
+    product: ProductConfig = field(default_factory=ProductConfig)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], instance_path: Path) -> Settings:
+        env = _Env(environ)
+        public_url = env.str("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
+        return cls(
+            database_url=_normalise_database_url(
+                env.str("DATABASE_URL", f"sqlite:///{instance_path / 'guichet.sqlite3'}")
+            ),
+            redis_url=env.str("REDIS_URL", "") or None,
+            secret_key=env.str("SECRET_KEY", "") or _instance_secret(instance_path),
+            data_encryption_key=env.str("DATA_ENCRYPTION_KEY", "") or None,
+            public_url=public_url,
+            secure_cookies=env.bool("SECURE_COOKIES", public_url.startswith("https://")),
+            dsfr_dist=Path(
+                env.str(
+                    "DSFR_DIST", str(_repo_root() / "node_modules" / "@gouvfr" / "dsfr" / "dist")
+                )
+            ),
+            passwords=PasswordPolicy(
+                min_length=env.int("PASSWORD_MIN_LENGTH", 8),
+                max_length=env.int("PASSWORD_MAX_LENGTH", 14),
+            ),
+            argon2=Argon2Params(
+                time_cost=env.int("ARGON2_TIME_COST", 2),
+                memory_cost_kib=env.int("ARGON2_MEMORY_KIB", 19 * 1024),
+                parallelism=env.int("ARGON2_PARALLELISM", 1),
+            ),
+            accounts=AccountRules(
+                temporary_password_validity_days=env.int("TEMPORARY_PASSWORD_VALIDITY_DAYS", 92),
+                activation_link_validity_days=env.int("ACTIVATION_LINK_VALIDITY_DAYS", 92),
+                sms_code_validity_minutes=env.int("SMS_CODE_VALIDITY_MINUTES", 30),
+                terms_version=env.str("TERMS_VERSION", "2026-09"),
+            ),
+            messaging=MessagingConfig(
+                sms_backend=env.str("SMS_BACKEND", "console"),
+                mail_backend=env.str("MAIL_BACKEND", "outbox"),
+                mail_sender=env.str("MAIL_SENDER", MessagingConfig.mail_sender),
+                smtp_host=env.str("SMTP_HOST", "localhost"),
+                smtp_port=env.int("SMTP_PORT", 587),
+                smtp_username=env.str("SMTP_USERNAME", ""),
+                smtp_password=env.str("SMTP_PASSWORD", ""),
+                smtp_starttls=env.bool("SMTP_STARTTLS", True),
+                smtp_ssl=env.bool("SMTP_SSL", False),
+                twilio_account_sid=env.str("TWILIO_ACCOUNT_SID", ""),
+                twilio_auth_token=env.str("TWILIO_AUTH_TOKEN", ""),
+                twilio_from=env.str("TWILIO_FROM", ""),
+                twilio_messaging_service_sid=env.str("TWILIO_MESSAGING_SERVICE_SID", ""),
+            ),
+            franceconnect=FranceConnectConfig(
+                issuer=env.str("FRANCECONNECT_ISSUER", FranceConnectConfig.issuer).rstrip("/"),
+                client_id=env.str("FRANCECONNECT_CLIENT_ID", FranceConnectConfig.client_id),
+                client_secret=env.str(
+                    "FRANCECONNECT_CLIENT_SECRET", FranceConnectConfig.client_secret
+                ),
+                scopes=env.str("FRANCECONNECT_SCOPES", FranceConnectConfig.scopes),
+                acr_values=env.str("FRANCECONNECT_ACR_VALUES", "eidas1"),
+                allow_hs256=env.bool("FRANCECONNECT_ALLOW_HS256", False),
+                timeout_seconds=float(env.str("FRANCECONNECT_TIMEOUT", "5")),
+            ),
+            product=ProductConfig(
+                name=env.str("PRODUCT_NAME", "Guichet"),
+                service_url=env.str("PRODUCT_SERVICE_URL", public_url + "/"),
+                help_url=env.str("PRODUCT_HELP_URL", public_url + "/aide"),
+            ),
+        )
+
+
+class _Env:
+    def __init__(self, environ: Mapping[str, str]):
+        self._environ = environ
+
+    def str(self, name: str, default: str) -> str:
+        return self._environ.get(name, default)
+
+    def int(self, name: str, default: int) -> int:
+        raw = self._environ.get(name)
+        if raw in (None, ""):
+            return default
+        try:
+            return int(raw)
+        except ValueError as exc:
+            raise ValueError(f"{name} must be a whole number, got {raw!r}") from exc
+
+    def bool(self, name: str, default: bool) -> bool:
+        raw = self._environ.get(name)
+        if raw in (None, ""):
+            return default
+        return raw.strip().lower() in {"1", "true", "yes", "on", "oui"}
+
+
+def _normalise_database_url(url: str) -> str:
+    """Accept the `postgres://` and `postgresql://` forms operators paste; use psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """A SECRET_KEY generated once per installation, kept out of the repository."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def _repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent

@@ -1,0 +1,68 @@
+"""`make demo`: prepare the embedded demo and run the service with its companions.
+
+Migrates the SQLite database, loads the demo data once, then starts every
+process of the demo under one supervisor (Ctrl-C stops them all): the service
+under gunicorn, and each companion an area registers in `COMPANIONS`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+HOST = os.environ.get("DEMO_HOST", "127.0.0.1")
+PORT = int(os.environ.get("DEMO_PORT", "5000"))
+
+# (label, argv) of the processes started next to the service.
+COMPANIONS: list[tuple[str, list[str]]] = []
+
+
+def prepare() -> None:
+    guichet = str(BIN / "guichet")
+    subprocess.run([guichet, "db", "upgrade"], check=True, cwd=ROOT)
+    for step in PREPARE_STEPS:
+        subprocess.run([guichet, *step], check=True, cwd=ROOT)
+
+
+# Extra `guichet …` commands run once before start (demo data, keys, clients).
+PREPARE_STEPS: list[list[str]] = []
+
+
+def main() -> int:
+    prepare()
+    service = [
+        str(BIN / "gunicorn"),
+        "--workers",
+        "2",
+        "--bind",
+        f"{HOST}:{PORT}",
+        "--access-logfile",
+        "-",
+        "idp:create_app()",
+    ]
+    processes = [("guichet", subprocess.Popen(service, cwd=ROOT))]
+    processes += [(label, subprocess.Popen(argv, cwd=ROOT)) for label, argv in COMPANIONS]
+    print(f"\nGuichet : http://{HOST}:{PORT}/   (Ctrl-C pour tout arrêter)\n", flush=True)
+    try:
+        while all(p.poll() is None for _, p in processes):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for _, process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for _, process in processes:
+            process.wait(timeout=10)
+    failed = [label for label, p in processes if p.returncode not in (0, -signal.SIGTERM)]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

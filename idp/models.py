@@ -1,0 +1,7 @@
+"""Import every model module so that SQLAlchemy's metadata (and Alembic) sees all tables."""
+
+from accounts import models as accounts_models  # noqa: F401
+from accounts import throttle as accounts_throttle  # noqa: F401
+from idp import sessions as idp_sessions  # noqa: F401
+from messaging import models as messaging_models  # noqa: F401
+from registry import models as registry_models  # noqa: F401

@@ -1,0 +1,109 @@
+"""Server-side sign-in sessions of parents (issue: single sign-on).
+
+The browser's signed cookie carries only the session id; the row says who is
+signed in, when and how (`auth_time`, `amr`, `acr` for the ID token), and ends
+for real on sign-out, on a password change or when an operator revokes it.
+Idle and absolute timeouts are checked on every use.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from sqlalchemy import JSON
+from sqlalchemy import DateTime
+from sqlalchemy import ForeignKey
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
+
+from accounts.models import Account
+from idp.extensions import db
+
+IDLE_TIMEOUT = dt.timedelta(minutes=30)
+ABSOLUTE_TIMEOUT = dt.timedelta(hours=12)
+# Refresh `last_seen_at` at most this often, so a busy session is not a write per request.
+TOUCH_EVERY = dt.timedelta(minutes=1)
+
+
+class LoginSession(db.Model):
+    __tablename__ = "login_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    auth_time: Mapped[dt.datetime] = mapped_column(DateTime)
+    # RFC 8176 method references: ["pwd"], ["fc"], ["sms", "pwd"]…
+    amr: Mapped[list] = mapped_column(JSON, default=list)
+    acr: Mapped[str] = mapped_column(String(60), default="")
+    # Kept to chain sign-out to FranceConnect (id_token_hint).
+    upstream_id_token: Mapped[str | None] = mapped_column(Text)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    ended_reason: Mapped[str | None] = mapped_column(String(40))
+
+    account: Mapped[Account] = relationship()
+
+    def is_live(self, now: dt.datetime) -> bool:
+        return (
+            self.ended_at is None
+            and now - self.last_seen_at <= IDLE_TIMEOUT
+            and now - self.created_at <= ABSOLUTE_TIMEOUT
+        )
+
+
+def open_session(
+    account: Account,
+    *,
+    now: dt.datetime,
+    amr: list[str],
+    acr: str = "",
+    upstream_id_token: str | None = None,
+) -> LoginSession:
+    login = LoginSession(
+        id=secrets.token_urlsafe(32),
+        account_id=account.id,
+        created_at=now,
+        last_seen_at=now,
+        auth_time=now,
+        amr=amr,
+        acr=acr,
+        upstream_id_token=upstream_id_token,
+    )
+    db.session.add(login)
+    account.last_login_at = now
+    return login
+
+
+def find_live(session_id: str | None, *, now: dt.datetime) -> LoginSession | None:
+    """The live session with that id, its idle clock refreshed; None when gone or expired."""
+    if not session_id:
+        return None
+    login = db.session.get(LoginSession, session_id)
+    if login is None or not login.is_live(now):
+        return None
+    if now - login.last_seen_at >= TOUCH_EVERY:
+        login.last_seen_at = now
+    return login
+
+
+def end_session(login: LoginSession, *, now: dt.datetime, reason: str) -> None:
+    if login.ended_at is None:
+        login.ended_at = now
+        login.ended_reason = reason
+
+
+def end_sessions_of(account: Account, *, now: dt.datetime, reason: str, keep: str | None = None):
+    """End every live session of an account (password change, merge…), but `keep`."""
+    query = db.select(LoginSession).where(
+        LoginSession.account_id == account.id, LoginSession.ended_at.is_(None)
+    )
+    ended = []
+    for login in db.session.scalars(query):
+        if login.id != keep:
+            end_session(login, now=now, reason=reason)
+            ended.append(login)
+    return ended

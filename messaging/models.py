@@ -1,0 +1,51 @@
+"""Every message sent (SMS or email) is recorded with its status (issue: messaging).
+
+The outbox and console backends make this table the developer's mailbox;
+production backends record the provider's id or error here too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import DateTime
+from sqlalchemy import Enum
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+
+from idp.extensions import db
+
+
+class Channel(enum.StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+
+
+class MessageStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Message(db.Model):
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[Channel] = mapped_column(Enum(Channel, native_enum=False, length=8))
+    # E.164 for SMS, lowercased address for email.
+    recipient: Mapped[str] = mapped_column(String(254), index=True)
+    template: Mapped[str] = mapped_column(String(60))
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    body: Mapped[str] = mapped_column(Text)
+    html: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[MessageStatus] = mapped_column(
+        Enum(MessageStatus, native_enum=False, length=8), index=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(default=0)
+    provider_id: Mapped[str | None] = mapped_column(String(100))
+    error: Mapped[str | None] = mapped_column(Text)

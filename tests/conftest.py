@@ -1,0 +1,164 @@
+"""Shared fixtures: an app on a migrated database, a client, a live HTTP server,
+and small domain factories.
+
+SQLite in a temporary folder by default. With DATABASE_URL (and REDIS_URL) set,
+as `.ci/run` does, the same suite runs on PostgreSQL (a database per xdist
+worker, created here) and keeps rate limits in Redis.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from werkzeug.serving import make_server
+
+from idp import create_app
+from idp.extensions import db
+from tests import factories
+
+NOW = dt.datetime(2026, 11, 24, 9, 30)
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'guichet-test.sqlite3'}"
+    url = url.replace("postgres://", "postgresql://", 1).replace(
+        "postgresql://", "postgresql+psycopg://", 1
+    )
+    base = sa.engine.make_url(url)
+    name = f"{base.database or 'guichet'}_test_{_worker()}"
+    admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str | None:
+    return os.environ.get("REDIS_URL") or None
+
+
+@pytest.fixture(scope="session")
+def base_config(database_url, redis_url, tmp_path_factory) -> dict:
+    instance = tmp_path_factory.mktemp("instance")
+    config = {
+        "TESTING": True,
+        "INSTANCE_PATH": str(instance),
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "PUBLIC_URL": "http://localhost",
+        # A cheap argon2id in tests; the production cost is measured in bench/.
+        "ARGON2_MEMORY_KIB": "1024",
+        "ARGON2_TIME_COST": "1",
+        "REDIS_URL": redis_url or "",
+    }
+    app = create_app(config)
+    with app.app_context():
+        from idp.migrations import upgrade
+
+        upgrade()
+        db.engine.dispose()
+    return config
+
+
+@pytest.fixture
+def make_app(base_config, redis_url):
+    """Build an app with extra settings; rows and rate limits are cleared before each test."""
+    apps = []
+
+    def _make(**overrides):
+        app = create_app({**base_config, **overrides})
+        apps.append(app)
+        return app
+
+    _clear_database(_make())
+    if redis_url:
+        import redis
+
+        redis.Redis.from_url(redis_url).flushdb()
+    yield _make
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _clear_database(app) -> None:
+    with app.app_context():
+        tables = [t for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                names = ", ".join(f'"{t.name}"' for t in tables)
+                conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    conn.execute(table.delete())
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def app_ctx(app) -> Iterator:
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[str]:
+    """The app served over real HTTP on a free local port, for protocol clients."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def now() -> dt.datetime:
+    return NOW
+
+
+@pytest.fixture
+def school(app_ctx):
+    return factories.make_school()
+
+
+@pytest.fixture
+def guardian(app_ctx, school):
+    """A legal guardian of one eligible pupil, with its (Non notifié) account."""
+    return factories.make_family(school)[0]
+
+
+@pytest.fixture
+def activated_account(app_ctx, school):
+    account = factories.make_family(school)[0].account
+    factories.activate(account, password="Secret123")
+    db.session.commit()
+    return account
