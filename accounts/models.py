@@ -131,6 +131,9 @@ class Account(db.Model):
                 Guardian.withdrawn_at.is_(None),
                 GuardianPupil.is_legal.is_(True),
                 *eligible_pupil_criteria(),
+                ~db.select(ChildExclusion)
+                .where(ChildExclusion.account_id == self.id, ChildExclusion.pupil_id == Pupil.id)
+                .exists(),
             )
             .order_by(Pupil.last_name, Pupil.first_name, Pupil.id)
             .distinct()
@@ -161,6 +164,18 @@ def eligible_pupil_criteria() -> tuple:
         Pupil.ine != "",
         Pupil.class_id.is_not(None),
     )
+
+
+class ChildExclusion(db.Model):
+    """«Je ne suis pas le représentant légal de cet élève» (SPEC §6.3, 002): the parent
+    said this pupil is not theirs; it is left out of the account until the registry
+    is fixed, and the report is shown to the director."""
+
+    __tablename__ = "child_exclusions"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupils.id"), primary_key=True)
+    reported_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
 class Director(db.Model):

@@ -124,12 +124,14 @@ def setup_babel(app: Flask) -> None:
 
 
 def setup_services(app: Flask, settings: Settings) -> None:
+    from messaging import bp as messaging_bp
     from messaging.dispatch import setup_dispatch
     from messaging.transports import build_transports
 
     box = SecretBox(settings.data_encryption_key, settings.secret_key)
     app.extensions["guichet.passwords"] = PasswordService(settings.argon2, box, settings.passwords)
     setup_dispatch(app, build_transports(settings.messaging))
+    app.register_blueprint(messaging_bp)
 
 
 def setup_web(app: Flask, settings: Settings) -> None:

@@ -1,6 +1,7 @@
 """Import every model module so that SQLAlchemy's metadata (and Alembic) sees all tables."""
 
 from accounts import models as accounts_models  # noqa: F401
+from accounts import sms_codes as accounts_sms_codes  # noqa: F401
 from accounts import throttle as accounts_throttle  # noqa: F401
 from idp import sessions as idp_sessions  # noqa: F401
 from messaging import models as messaging_models  # noqa: F401

@@ -1,8 +1,8 @@
-"""foundation: registry, accounts, directors, audit, messages, sessions
+"""foundation: registry, accounts, directors, audit, messages, sessions, sms challenges
 
 Revision ID: 0001_foundation
 Revises:
-Create Date: 2026-11-24 06:31:59.054888
+Create Date: 2026-11-24 06:37:30.982661
 """
 
 import sqlalchemy as sa
@@ -130,6 +130,25 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_schools")),
         sa.UniqueConstraint("uai", name=op.f("uq_schools_uai")),
     )
+    op.create_table(
+        "sms_challenges",
+        sa.Column("id", sa.String(length=43), nullable=False),
+        sa.Column("purpose", sa.String(length=30), nullable=False),
+        sa.Column("mobile", sa.String(length=20), nullable=False),
+        sa.Column("code_hmac", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(), nullable=False),
+        sa.Column("used_at", sa.DateTime(), nullable=True),
+        sa.Column("outcome", sa.String(length=10), nullable=True),
+        sa.Column("context", sa.JSON(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sms_challenges")),
+    )
+    with op.batch_alter_table("sms_challenges", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_sms_challenges_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_sms_challenges_mobile"), ["mobile"], unique=False)
+
     op.create_table(
         "attempt_counters",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -307,6 +326,19 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "child_exclusions",
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("pupil_id", sa.Integer(), nullable=False),
+        sa.Column("reported_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["accounts.id"], name=op.f("fk_child_exclusions_account_id_accounts")
+        ),
+        sa.ForeignKeyConstraint(
+            ["pupil_id"], ["pupils.id"], name=op.f("fk_child_exclusions_pupil_id_pupils")
+        ),
+        sa.PrimaryKeyConstraint("account_id", "pupil_id", name=op.f("pk_child_exclusions")),
+    )
+    op.create_table(
         "guardian_pupils",
         sa.Column("guardian_id", sa.Integer(), nullable=False),
         sa.Column("pupil_id", sa.Integer(), nullable=False),
@@ -331,6 +363,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_guardian_pupils_pupil_id"))
 
     op.drop_table("guardian_pupils")
+    op.drop_table("child_exclusions")
     with op.batch_alter_table("pupils", schema=None) as batch_op:
         batch_op.drop_index("ix_pupils_school_id_class_id")
 
@@ -361,6 +394,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_attempt_counters_account_id"))
 
     op.drop_table("attempt_counters")
+    with op.batch_alter_table("sms_challenges", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sms_challenges_mobile"))
+        batch_op.drop_index(batch_op.f("ix_sms_challenges_created_at"))
+
+    op.drop_table("sms_challenges")
     op.drop_table("schools")
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_messages_status"))

@@ -1,0 +1,147 @@
+"""One-time codes sent by SMS (SPEC §6.3, §6.4, §6.5, §6.7).
+
+A code is 6 digits, valid 30 minutes, stored as an HMAC (never in clear),
+compared in constant time and good for one try: a wrong code ends it (003:
+«Réessayer» starts again at the number with a new code). Sending is throttled
+per number and per number prefix (SMS-pumping defence) here, and per client
+address by Flask-Limiter on the views. Self-registration, FranceConnect
+linking, lost password and mobile change all use this one mechanism.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import JSON
+from sqlalchemy import DateTime
+from sqlalchemy import String
+from sqlalchemy import func
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+
+from accounts.errors import DomainError
+from idp.extensions import db
+from messaging.compose import compose_sms
+
+PER_NUMBER_LIMITS = ((dt.timedelta(minutes=15), 3), (dt.timedelta(days=1), 8))
+# A prefix is the number less its last 4 digits: a range an SMS-pumping fraud would walk.
+PREFIX_LENGTH_FROM_END = 4
+PER_PREFIX_LIMIT = (dt.timedelta(hours=1), 30)
+
+
+class SmsCodeError(DomainError):
+    code = "sms_code"
+
+
+class CodeWrongOrExpired(SmsCodeError):
+    code = "sms_code_wrong_or_expired"
+    message = _l(
+        "Le code de validation est incorrect ou a expiré (il est valable 30 minutes). "
+        "Cliquez sur « Réessayer » pour recevoir un nouveau code."
+    )
+
+
+class TooManyCodes(SmsCodeError):
+    code = "sms_code_throttled"
+    message = _l(
+        "Trop de codes ont été demandés pour ce numéro. Veuillez réessayer plus tard ; "
+        "si le problème persiste, contactez l'école de votre enfant."
+    )
+
+
+class SmsChallenge(db.Model):
+    __tablename__ = "sms_challenges"
+
+    id: Mapped[str] = mapped_column(String(43), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(30))
+    mobile: Mapped[str] = mapped_column(String(20), index=True)
+    code_hmac: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    # Set when the code was accepted, or when a wrong code ended it.
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    outcome: Mapped[str | None] = mapped_column(String(10))  # "accepted" | "wrong"
+    # What the journey needs once the code is accepted (names typed, account id…).
+    context: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+def send_code(
+    purpose: str,
+    mobile_e164: str,
+    *,
+    now: dt.datetime,
+    secret: str,
+    validity: dt.timedelta = dt.timedelta(minutes=30),
+    context: dict | None = None,
+    product_name: str = "Guichet",
+) -> SmsChallenge:
+    """Create a challenge and compose its SMS (sent after the caller commits)."""
+    _check_send_limits(mobile_e164, now=now)
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    challenge = SmsChallenge(
+        id=secrets.token_urlsafe(32),
+        purpose=purpose,
+        mobile=mobile_e164,
+        created_at=now,
+        expires_at=now + validity,
+        context=context or {},
+    )
+    challenge.code_hmac = _mac(secret, challenge.id, code)
+    db.session.add(challenge)
+    compose_sms(
+        mobile_e164,
+        "sms_code",
+        {"code": code, "minutes": int(validity.total_seconds() // 60), "product": product_name},
+        now=now,
+    )
+    return challenge
+
+
+def verify_code(
+    challenge_id: str | None, code: str, *, purpose: str, now: dt.datetime, secret: str
+) -> SmsChallenge:
+    """Accept the code once; a wrong, expired or reused code raises and ends the challenge."""
+    challenge = db.session.get(SmsChallenge, challenge_id) if challenge_id else None
+    if challenge is None or challenge.purpose != purpose:
+        raise CodeWrongOrExpired()
+    if challenge.used_at is not None or now > challenge.expires_at:
+        raise CodeWrongOrExpired()
+    typed = "".join(ch for ch in code if ch.isdigit())
+    if not hmac.compare_digest(challenge.code_hmac, _mac(secret, challenge.id, typed)):
+        challenge.used_at = now
+        challenge.outcome = "wrong"
+        raise CodeWrongOrExpired()
+    challenge.used_at = now
+    challenge.outcome = "accepted"
+    return challenge
+
+
+def _check_send_limits(mobile: str, *, now: dt.datetime) -> None:
+    for window, limit in PER_NUMBER_LIMITS:
+        sent = db.session.scalar(
+            db.select(func.count())
+            .select_from(SmsChallenge)
+            .where(SmsChallenge.mobile == mobile, SmsChallenge.created_at > now - window)
+        )
+        if sent >= limit:
+            raise TooManyCodes()
+    window, limit = PER_PREFIX_LIMIT
+    prefix = mobile[:-PREFIX_LENGTH_FROM_END]
+    sent = db.session.scalar(
+        db.select(func.count())
+        .select_from(SmsChallenge)
+        .where(
+            SmsChallenge.mobile.startswith(prefix, autoescape=True),
+            SmsChallenge.created_at > now - window,
+        )
+    )
+    if sent >= limit:
+        raise TooManyCodes()
+
+
+def _mac(secret: str, challenge_id: str, code: str) -> str:
+    return hmac.new(secret.encode(), f"{challenge_id}:{code}".encode(), hashlib.sha256).hexdigest()
