@@ -151,3 +151,16 @@ def set_state(account: Account, state: AccountState, *, now=NOW) -> Account:
         return account
     states.confirm_activation(account, now=now)
     return account
+
+
+def sign_in_client(client, account: Account, *, amr=("pwd",), now=None):
+    """Open a server-side session for `account` and bind the test client to it."""
+    from idp import sessions
+    from idp.clock import utcnow
+    from idp.web_session import SESSION_KEY
+
+    login = sessions.open_session(account, now=now or utcnow(), amr=list(amr))
+    db.session.commit()
+    with client.session_transaction() as browser:
+        browser[SESSION_KEY] = login.id
+    return login
