@@ -1,5 +1,6 @@
 """Import every model module so that SQLAlchemy's metadata (and Alembic) sees all tables."""
 
+from accounts import email_links as accounts_email_links  # noqa: F401
 from accounts import models as accounts_models  # noqa: F401
 from accounts import sms_codes as accounts_sms_codes  # noqa: F401
 from accounts import throttle as accounts_throttle  # noqa: F401

@@ -1,8 +1,8 @@
-"""foundation: registry, accounts, directors, audit, messages, sessions, sms challenges
+"""foundation: registry, accounts, directors, audit, messages, sessions, sms codes, email links
 
 Revision ID: 0001_foundation
 Revises:
-Create Date: 2026-11-24 06:37:30.982661
+Create Date: 2026-11-24 06:38:33.660260
 """
 
 import sqlalchemy as sa
@@ -206,6 +206,25 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("director_id", "school_id", name=op.f("pk_director_schools")),
     )
     op.create_table(
+        "email_links",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("purpose", sa.String(length=20), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("email", sa.String(length=254), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(), nullable=False),
+        sa.Column("used_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["accounts.id"], name=op.f("fk_email_links_account_id_accounts")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_email_links")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_email_links_token_hash")),
+    )
+    with op.batch_alter_table("email_links", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_email_links_account_id"), ["account_id"], unique=False)
+
+    op.create_table(
         "guardians",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("registry_id", sa.String(length=40), nullable=False),
@@ -383,6 +402,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_guardians_account_id"))
 
     op.drop_table("guardians")
+    with op.batch_alter_table("email_links", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_email_links_account_id"))
+
+    op.drop_table("email_links")
     op.drop_table("director_schools")
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_events_school_id"))
