@@ -26,7 +26,7 @@ from accounts.models import Account
 from idp.extensions import db
 
 ACTIVATION = "activation"
-PASSWORD_RESET = "password_reset"
+PASSWORD_RESET = "password_reset"  # noqa: S105 - a link purpose
 EMAIL_CHANGE = "email_change"
 
 
