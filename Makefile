@@ -6,7 +6,7 @@ PYTHON ?= python3
 BIN = $(VENV)/bin
 PYTEST_WORKERS ?= 2
 
-.PHONY: setup demo test lint ci-test
+.PHONY: setup demo test lint messages
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -33,3 +33,7 @@ test: setup lint
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+## Extract the French source strings into idp/translations/messages.pot (for English and others).
+messages: setup
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o idp/translations/messages.pot --ignore-dirs='.venv node_modules' .
