@@ -65,6 +65,8 @@ class MessagingConfig:
     twilio_from: str = ""
     twilio_messaging_service_sid: str = ""
     twilio_timeout_seconds: float = 10.0
+    # Where Twilio reports late delivery failures (TWILIO_STATUS_CALLBACK=on): PUBLIC_URL-based.
+    twilio_status_callback_url: str = ""
     # Job queue (used when REDIS_URL is set): one attempt plus retries after these delays.
     max_attempts: int = 5
     retry_intervals_seconds: tuple[int, ...] = (15, 60, 240, 960)
@@ -162,6 +164,11 @@ class Settings:
                 twilio_from=env.str("TWILIO_FROM", ""),
                 twilio_messaging_service_sid=env.str("TWILIO_MESSAGING_SERVICE_SID", ""),
                 twilio_timeout_seconds=env.float("TWILIO_TIMEOUT", 10.0),
+                twilio_status_callback_url=(
+                    public_url + "/messaging/twilio/status"
+                    if env.bool("TWILIO_STATUS_CALLBACK", False)
+                    else ""
+                ),
                 max_attempts=env.int("MESSAGE_MAX_ATTEMPTS", 5),
                 retry_intervals_seconds=env.ints(
                     "MESSAGE_RETRY_INTERVALS", MessagingConfig.retry_intervals_seconds

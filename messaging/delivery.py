@@ -165,6 +165,21 @@ def latest_outcome(channel: Channel, recipient: str, *, since: dt.datetime) -> D
     return outcome(message) if message is not None else None
 
 
+def record_provider_failure(provider_id: str, code: ErrorCode, detail: str) -> Message | None:
+    """A failure the provider reported after accepting the message (Twilio's status
+    callback): the message becomes failed, and the next `outcome` says why."""
+    if not provider_id:
+        return None
+    message = db.session.scalar(db.select(Message).where(Message.provider_id == provider_id))
+    if message is None:
+        return None
+    message.status = MessageStatus.FAILED
+    message.error_code = code.value
+    message.error = detail
+    message.next_attempt_at = None
+    return message
+
+
 def _code(raw: str | None) -> ErrorCode:
     try:
         return ErrorCode(raw)

@@ -49,7 +49,7 @@ class Message(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     attempts: Mapped[int] = mapped_column(default=0)
-    provider_id: Mapped[str | None] = mapped_column(String(100))
+    provider_id: Mapped[str | None] = mapped_column(String(100), index=True)
     # The provider's or server's own words, for operators (never shown to parents).
     error: Mapped[str | None] = mapped_column(Text)
     # Stable reason of the last failure (`messaging.transports.ErrorCode`).

@@ -39,6 +39,18 @@ CONFIGURATION_ERRORS = frozenset(
     {20003, 20404, 21212, 21601, 21603, 21606, 21659, 21701, 21702, 21703, 21704, 21705}
 )
 TEMPORARY_ERRORS = frozenset({20429, 20500, 20503, 30001})
+# Failures Twilio reports later, in a status callback, once carriers have answered.
+DELIVERY_ERRORS: dict[int, ErrorCode] = {
+    30003: ErrorCode.UNREACHABLE,  # Unreachable destination handset
+    30004: ErrorCode.UNREACHABLE,  # Message blocked
+    30005: ErrorCode.INVALID_NUMBER,  # Unknown destination handset
+    30006: ErrorCode.NOT_MOBILE,  # Landline or unreachable carrier
+    30007: ErrorCode.REJECTED,  # Message filtered by the carrier
+    30008: ErrorCode.UNAVAILABLE,  # Unknown error
+    30001: ErrorCode.UNAVAILABLE,  # Queue overflow
+    30002: ErrorCode.CONFIGURATION,  # Account suspended
+    21610: ErrorCode.OPTED_OUT,
+}
 
 # The client logs each request and response at INFO; keep that out of our logs.
 _http_log = logging.getLogger("guichet.messaging.twilio_http")
@@ -51,11 +63,13 @@ class TwilioSms:
             raise ValueError("SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
         if not (config.twilio_messaging_service_sid or config.twilio_from):
             raise ValueError("SMS_BACKEND=twilio needs TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM")
-        self._sender = (
+        self._options = (
             {"messaging_service_sid": config.twilio_messaging_service_sid}
             if config.twilio_messaging_service_sid
             else {"from_": config.twilio_from}
         )
+        if config.twilio_status_callback_url:
+            self._options["status_callback"] = config.twilio_status_callback_url
         self._client = Client(
             config.twilio_account_sid,
             config.twilio_auth_token,
@@ -65,7 +79,7 @@ class TwilioSms:
     def send(self, message: Message) -> SendResult:
         try:
             sent = self._client.messages.create(
-                to=message.recipient, body=message.body, **self._sender
+                to=message.recipient, body=message.body, **self._options
             )
         except TwilioException as exc:
             raise _refusal(exc) from exc
@@ -101,3 +115,14 @@ def _refusal(exc: TwilioException) -> TransportError:
     if code in CONFIGURATION_ERRORS or status in (401, 403):
         return TransportError(detail, permanent=True, code=ErrorCode.CONFIGURATION)
     return TransportError(detail, permanent=True, code=ErrorCode.REJECTED)
+
+
+def delivery_failure(twilio_status: str, error_code: str | None) -> ErrorCode | None:
+    """The reason a status callback reports, or None when it reports no failure."""
+    if twilio_status not in ("failed", "undelivered"):
+        return None
+    try:
+        code = int(error_code or 0)
+    except ValueError:
+        code = 0
+    return DELIVERY_ERRORS.get(code, NUMBER_ERRORS.get(code, ErrorCode.REJECTED))

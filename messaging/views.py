@@ -1,7 +1,8 @@
-"""The development outbox: the messages the console and outbox backends kept.
+"""The development outbox, and Twilio's delivery reports.
 
-Served only when nothing leaves the machine (SMS_BACKEND=console and
-MAIL_BACKEND=outbox); with a real backend every URL here is a 404, so a
+The outbox pages show the messages the console and outbox backends kept. They
+are served only when nothing leaves the machine (SMS_BACKEND=console and
+MAIL_BACKEND=outbox); with a real backend every URL there is a 404, so a
 production service never shows a code or a link to whoever asks.
 """
 
@@ -17,14 +18,19 @@ from flask import request
 from flask_babel import gettext as _
 from markupsafe import Markup
 from markupsafe import escape
+from twilio.request_validator import RequestValidator
+from twilio.request_validator import get_signature_algorithm
 
 from idp.clock import paris
+from idp.extensions import csrf
 from idp.extensions import db
 from idp.runtime import settings
 from messaging import bp
 from messaging import outbox
+from messaging.delivery import record_provider_failure
 from messaging.forms import OutboxFilterForm
 from messaging.models import Message
+from messaging.twilio_sms import delivery_failure
 
 PAGE_SIZE = 100
 _URL = re.compile(r"https?://[^\s<>\"']+")
@@ -77,6 +83,32 @@ def message_html(message_id: int):
         "img-src data:; style-src 'unsafe-inline'; frame-ancestors 'none'"
     )
     return response
+
+
+@bp.post("/messaging/twilio/status")
+@csrf.exempt
+def twilio_status():
+    """Twilio's status callback (TWILIO_STATUS_CALLBACK=on): a late delivery failure
+    (landline, unknown handset…) marks the message failed. Signed with the auth token."""
+    config = settings().messaging
+    if config.sms_backend != "twilio" or not config.twilio_status_callback_url:
+        abort(404)
+    validator = RequestValidator(config.twilio_auth_token)
+    algorithm = get_signature_algorithm(request.headers.get("X-Twilio-Webhooks-Signature-Settings"))
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not validator.validate(
+        config.twilio_status_callback_url, request.form, signature, algorithm
+    ):
+        abort(403)
+    status = request.form.get("MessageStatus", "")
+    error = request.form.get("ErrorCode")
+    code = delivery_failure(status, error)
+    if code is not None:
+        record_provider_failure(
+            request.form.get("MessageSid", ""), code, f"Twilio reported {status} ({error})"
+        )
+        db.session.commit()
+    return "", 204
 
 
 @bp.app_template_filter("linkify")

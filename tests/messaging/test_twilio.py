@@ -8,6 +8,7 @@ from urllib.parse import parse_qs
 import pytest
 import requests
 import responses
+from twilio.request_validator import RequestValidator
 
 from accounts.sms_codes import SmsChallenge
 from accounts.sms_codes import send_code
@@ -18,6 +19,7 @@ from messaging.delivery import latest_outcome
 from messaging.delivery import outcome
 from messaging.models import Channel
 from messaging.models import Message
+from messaging.models import MessageStatus
 from registry.models import School
 from tests.factories import make_school
 from tests.messaging.conftest import TWILIO_SETTINGS
@@ -192,3 +194,65 @@ def test_an_sms_composed_from_a_local_number_is_recorded_in_international_form(t
         message = compose_sms("06 12 34 56 78", "code", {"code": "1", "product": "G"}, now=NOW)
         assert message.recipient == "+33612345678"
         db.session.rollback()
+
+
+CALLBACK = "http://localhost/messaging/twilio/status"
+
+
+def report(client, form, *, token=TWILIO_SETTINGS["TWILIO_AUTH_TOKEN"]):
+    signature = RequestValidator(token).compute_signature(CALLBACK, form)
+    return client.post(CALLBACK, data=form, headers={"X-Twilio-Signature": signature})
+
+
+@pytest.fixture
+def callback_app(messaging_app):
+    return messaging_app(**TWILIO_SETTINGS, TWILIO_STATUS_CALLBACK="on", REDIS_URL="")
+
+
+@responses.activate
+def test_twilio_is_asked_to_report_late_delivery_failures(callback_app):
+    responses.post(TWILIO_URL, json=accepted(), status=201)
+    send_sms(callback_app)
+    assert parse_qs(responses.calls[0].request.body)["StatusCallback"] == [CALLBACK]
+
+
+@responses.activate
+def test_a_late_landline_report_turns_the_sms_into_a_failure_said_in_french(callback_app):
+    responses.post(TWILIO_URL, json=accepted(sid="SMlate"), status=201)
+    delivery, message_id = send_sms(callback_app)
+    assert delivery.state == DeliveryState.SENT
+    form = {"MessageSid": "SMlate", "MessageStatus": "undelivered", "ErrorCode": "30006"}
+    assert report(callback_app.test_client(), form).status_code == 204
+    with callback_app.test_request_context():
+        delivery = outcome(db.session.get(Message, message_id))
+        assert delivery.failed and delivery.recipient_problem
+        assert delivery.error_code == "not_mobile"
+        assert "Indiquez un numéro de téléphone mobile" in delivery.user_message
+
+
+@responses.activate
+def test_a_delivered_report_changes_nothing(callback_app):
+    responses.post(TWILIO_URL, json=accepted(sid="SMok"), status=201)
+    _, message_id = send_sms(callback_app)
+    form = {"MessageSid": "SMok", "MessageStatus": "delivered"}
+    assert report(callback_app.test_client(), form).status_code == 204
+    with callback_app.app_context():
+        assert db.session.get(Message, message_id).status == MessageStatus.SENT
+
+
+@responses.activate
+def test_an_unsigned_or_forged_report_is_refused(callback_app):
+    responses.post(TWILIO_URL, json=accepted(sid="SMx"), status=201)
+    _, message_id = send_sms(callback_app)
+    form = {"MessageSid": "SMx", "MessageStatus": "failed", "ErrorCode": "30005"}
+    client = callback_app.test_client()
+    assert client.post(CALLBACK, data=form).status_code == 403
+    assert report(client, form, token="not-the-token").status_code == 403
+    with callback_app.app_context():
+        assert db.session.get(Message, message_id).status == MessageStatus.SENT
+
+
+def test_the_report_address_exists_only_when_enabled(messaging_app, twilio_app):
+    form = {"MessageSid": "SMx", "MessageStatus": "failed"}
+    assert report(twilio_app.test_client(), form).status_code == 404
+    assert report(messaging_app().test_client(), form).status_code == 404
