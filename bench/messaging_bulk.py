@@ -73,9 +73,7 @@ def make_app(folder: Path, port: int, redis_url: str):
             "MESSAGE_QUEUE": "guichet-bench",
         }
     )
-    app.jinja_loader = ChoiceLoader(
-        [FileSystemLoader(str(folder / "templates")), app.jinja_loader]
-    )
+    app.jinja_loader = ChoiceLoader([FileSystemLoader(str(folder / "templates")), app.jinja_loader])
     return app
 
 

@@ -213,5 +213,6 @@ def run_worker(*, burst: bool = False) -> bool:
         raise RuntimeError("REDIS_URL is not set: there is no job queue to work on")
     requeue_stuck(now=utcnow())
     db.session.remove()
+    db.engine.dispose()  # no pooled connection is inherited by the forked scheduler
     worker = SimpleWorker([queue], connection=queue.connection)
     return worker.work(burst=burst, with_scheduler=True)
