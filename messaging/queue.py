@@ -52,8 +52,10 @@ class RetryLater(Exception):
 def setup_queue(app: Flask) -> None:
     settings = app.extensions["guichet.settings"]
     config = settings.messaging
-    if config.max_attempts < 1 or any(s < 0 for s in config.retry_intervals_seconds):
-        raise ValueError("MESSAGE_MAX_ATTEMPTS must be at least 1 and retry delays positive")
+    if config.max_attempts < 1:
+        raise ValueError("MESSAGE_MAX_ATTEMPTS must be at least 1")
+    if any(seconds < 0 for seconds in config.retry_intervals_seconds):
+        raise ValueError("MESSAGE_RETRY_INTERVALS must be seconds, 0 or more")
     if not settings.redis_url:
         app.extensions[QUEUE_KEY] = None
         return
