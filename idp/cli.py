@@ -25,7 +25,12 @@ def main() -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from messaging.cli import outbox_command
+    from messaging.cli import worker_command
+
     app.cli.add_command(db_group)
+    app.cli.add_command(outbox_command)
+    app.cli.add_command(worker_command)
 
 
 @click.group("db")

@@ -47,6 +47,8 @@ class AccountRules:
 
 @dataclass(frozen=True)
 class MessagingConfig:
+    """SMS and email transports, and the retry policy of the job queue (docs/messaging.md)."""
+
     sms_backend: str = "console"  # console | twilio
     mail_backend: str = "outbox"  # outbox | smtp
     mail_sender: str = "Administrateur des services en ligne <ne-pas-repondre@guichet.localhost>"
@@ -56,10 +58,24 @@ class MessagingConfig:
     smtp_password: str = ""
     smtp_starttls: bool = True
     smtp_ssl: bool = False
+    smtp_timeout_seconds: float = 10.0
+    smtp_ca_file: str = ""  # extra CA bundle for a relay with a private certificate
     twilio_account_sid: str = ""
     twilio_auth_token: str = ""
     twilio_from: str = ""
     twilio_messaging_service_sid: str = ""
+    twilio_timeout_seconds: float = 10.0
+    # Where Twilio reports late delivery failures (TWILIO_STATUS_CALLBACK=on): PUBLIC_URL-based.
+    twilio_status_callback_url: str = ""
+    # Job queue (used when REDIS_URL is set): one attempt plus retries after these delays.
+    max_attempts: int = 5
+    retry_intervals_seconds: tuple[int, ...] = (15, 60, 240, 960)
+    queue_name: str = "guichet-messages"
+
+    @property
+    def uses_dev_backends(self) -> bool:
+        """Console SMS and outbox email: nothing leaves the machine (the demo's setting)."""
+        return self.sms_backend == "console" and self.mail_backend == "outbox"
 
 
 @dataclass(frozen=True)
@@ -141,10 +157,23 @@ class Settings:
                 smtp_password=env.str("SMTP_PASSWORD", ""),
                 smtp_starttls=env.bool("SMTP_STARTTLS", True),
                 smtp_ssl=env.bool("SMTP_SSL", False),
+                smtp_timeout_seconds=env.float("SMTP_TIMEOUT", 10.0),
+                smtp_ca_file=env.str("SMTP_CA_FILE", ""),
                 twilio_account_sid=env.str("TWILIO_ACCOUNT_SID", ""),
                 twilio_auth_token=env.str("TWILIO_AUTH_TOKEN", ""),
                 twilio_from=env.str("TWILIO_FROM", ""),
                 twilio_messaging_service_sid=env.str("TWILIO_MESSAGING_SERVICE_SID", ""),
+                twilio_timeout_seconds=env.float("TWILIO_TIMEOUT", 10.0),
+                twilio_status_callback_url=(
+                    public_url + "/messaging/twilio/status"
+                    if env.bool("TWILIO_STATUS_CALLBACK", False)
+                    else ""
+                ),
+                max_attempts=env.int("MESSAGE_MAX_ATTEMPTS", 5),
+                retry_intervals_seconds=env.ints(
+                    "MESSAGE_RETRY_INTERVALS", MessagingConfig.retry_intervals_seconds
+                ),
+                queue_name=env.str("MESSAGE_QUEUE", MessagingConfig.queue_name),
             ),
             franceconnect=FranceConnectConfig(
                 issuer=env.str("FRANCECONNECT_ISSUER", FranceConnectConfig.issuer).rstrip("/"),
@@ -180,6 +209,25 @@ class _Env:
             return int(raw)
         except ValueError as exc:
             raise ValueError(f"{name} must be a whole number, got {raw!r}") from exc
+
+    def float(self, name: str, default: float) -> float:
+        raw = self._environ.get(name)
+        if raw in (None, ""):
+            return default
+        try:
+            return float(raw)
+        except ValueError as exc:
+            raise ValueError(f"{name} must be a number, got {raw!r}") from exc
+
+    def ints(self, name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+        """A comma-separated list of whole numbers (`15,60,240`)."""
+        raw = self._environ.get(name)
+        if raw in (None, ""):
+            return default
+        try:
+            return tuple(int(part) for part in raw.split(",") if part.strip())
+        except ValueError as exc:
+            raise ValueError(f"{name} must be whole numbers separated by commas") from exc
 
     def bool(self, name: str, default: bool) -> bool:
         raw = self._environ.get(name)

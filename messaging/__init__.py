@@ -3,3 +3,5 @@
 from flask import Blueprint
 
 bp = Blueprint("messaging", __name__, template_folder="templates")
+
+from messaging import views  # noqa: E402, F401  (routes of the development outbox)

@@ -3,16 +3,25 @@
 Composing happens inside the caller's transaction, so a message exists only if
 the change that caused it commits; `messaging.dispatch` sends it after commit.
 Templates are files under `templates/messages/`: `NAME.subject.txt`,
-`NAME.txt` and optionally `NAME.html` for email; `NAME.sms.txt` for SMS.
+`NAME.txt` and optionally `NAME.html` (extending `messages/_layout.html`) for
+email; `NAME.sms.txt` for SMS.
+
+When it is sent (docs/messaging.md): an SMS on its own is tried right after the
+commit, in the same request, so the journey can tell the parent at once that a
+number cannot receive SMS (`messaging.delivery.outcome`); emails and every
+message of a batch go to the job queue when Redis is configured, and are sent
+in the request after commit otherwise. `immediate=` overrides that choice.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from flask import render_template
 from jinja2 import TemplateNotFound
 
+from accounts.contact import normalise_mobile
 from idp.extensions import db
 from messaging.models import Channel
 from messaging.models import Message
@@ -21,22 +30,48 @@ from messaging.models import MessageStatus
 PENDING_KEY = "guichet.pending_messages"
 
 
-def compose_email(to: str, template: str, context: dict, *, now: dt.datetime) -> Message:
+def new_batch_id() -> str:
+    """An id grouping the messages of one bulk send (`delivery.batch_progress`)."""
+    return uuid.uuid4().hex
+
+
+def compose_email(
+    to: str,
+    template: str,
+    context: dict,
+    *,
+    now: dt.datetime,
+    batch_id: str | None = None,
+    immediate: bool | None = None,
+) -> Message:
     subject = render_template(f"messages/{template}.subject.txt", **context).strip()
     body = render_template(f"messages/{template}.txt", **context)
     try:
         html = render_template(f"messages/{template}.html", **context)
     except TemplateNotFound:
         html = None
-    return _add(Channel.EMAIL, to.lower(), template, subject, body, html, now)
+    message = _add(Channel.EMAIL, to.strip().lower(), template, subject, body, html, now, batch_id)
+    _remember(message, immediate=bool(immediate))
+    return message
 
 
-def compose_sms(to_e164: str, template: str, context: dict, *, now: dt.datetime) -> Message:
+def compose_sms(
+    to_e164: str,
+    template: str,
+    context: dict,
+    *,
+    now: dt.datetime,
+    batch_id: str | None = None,
+    immediate: bool | None = None,
+) -> Message:
     body = render_template(f"messages/{template}.sms.txt", **context).strip()
-    return _add(Channel.SMS, to_e164, template, "", body, None, now)
+    recipient = normalise_mobile(to_e164) or to_e164.strip()
+    message = _add(Channel.SMS, recipient, template, "", body, None, now, batch_id)
+    _remember(message, immediate=(batch_id is None) if immediate is None else immediate)
+    return message
 
 
-def _add(channel, recipient, template, subject, body, html, now) -> Message:
+def _add(channel, recipient, template, subject, body, html, now, batch_id) -> Message:
     message = Message(
         channel=channel,
         recipient=recipient,
@@ -46,7 +81,13 @@ def _add(channel, recipient, template, subject, body, html, now) -> Message:
         html=html,
         status=MessageStatus.PENDING,
         created_at=now,
+        attempts=0,
+        batch_id=batch_id,
     )
     db.session.add(message)
-    db.session.info.setdefault(PENDING_KEY, []).append(message)
     return message
+
+
+def _remember(message: Message, *, immediate: bool) -> None:
+    """Handed to `messaging.dispatch` when (and only if) the transaction commits."""
+    db.session.info.setdefault(PENDING_KEY, []).append((message, immediate))

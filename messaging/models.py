@@ -1,7 +1,9 @@
 """Every message sent (SMS or email) is recorded with its status (issue: messaging).
 
 The outbox and console backends make this table the developer's mailbox;
-production backends record the provider's id or error here too.
+production backends record the provider's id or error here too. A message is
+`pending` until an attempt succeeds (`sent`) or no attempt is left (`failed`);
+`error_code` is the stable reason `messaging.delivery` turns into French.
 """
 
 from __future__ import annotations
@@ -47,5 +49,13 @@ class Message(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     attempts: Mapped[int] = mapped_column(default=0)
-    provider_id: Mapped[str | None] = mapped_column(String(100))
+    provider_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    # The provider's or server's own words, for operators (never shown to parents).
     error: Mapped[str | None] = mapped_column(Text)
+    # Stable reason of the last failure (`messaging.transports.ErrorCode`).
+    error_code: Mapped[str | None] = mapped_column(String(30))
+    last_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # When the job queue will try again (pending messages after a temporary failure).
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # Messages composed together (a director's bulk notification), for progress pages.
+    batch_id: Mapped[str | None] = mapped_column(String(32), index=True)

@@ -2,10 +2,14 @@
 
 `console` (SMS) logs the text; `outbox` (email) keeps it. Both leave the message
 in the `messages` table, which `guichet outbox` and the development page read.
+`twilio` (SMS, `messaging.twilio_sms`) and `smtp` (email, `messaging.smtp_mail`)
+reach the outside world; every failure they meet becomes a `TransportError`
+saying whether another attempt could help and why, in a stable `ErrorCode`.
 """
 
 from __future__ import annotations
 
+import enum
 import logging
 from dataclasses import dataclass
 from typing import Protocol
@@ -16,11 +20,26 @@ from messaging.models import Message
 log = logging.getLogger("guichet.messaging")
 
 
+class ErrorCode(enum.StrEnum):
+    """Why a message could not be sent; `messaging.delivery` says it in French."""
+
+    INVALID_NUMBER = "invalid_number"  # not a phone number at all
+    NOT_MOBILE = "not_mobile"  # a landline or a number that cannot take SMS
+    UNREACHABLE = "unreachable"  # a valid number our provider cannot reach
+    OPTED_OUT = "opted_out"  # the recipient answered STOP
+    ADDRESS_REJECTED = "address_rejected"  # the mail server refused the address
+    REJECTED = "rejected"  # the provider refused this message for another reason
+    CONFIGURATION = "configuration"  # our credentials or sender are wrong
+    UNAVAILABLE = "unavailable"  # provider outage, network error, timeout
+    INTERNAL = "internal"  # a fault of ours while sending
+
+
 class TransportError(Exception):
     """The provider refused or failed; `permanent` says whether retrying could help."""
 
-    def __init__(self, detail: str, *, permanent: bool):
+    def __init__(self, detail: str, *, permanent: bool, code: ErrorCode | None = None):
         self.permanent = permanent
+        self.code = code or (ErrorCode.REJECTED if permanent else ErrorCode.UNAVAILABLE)
         super().__init__(detail)
 
 
@@ -34,22 +53,45 @@ class Transport(Protocol):
 
 
 class ConsoleSms:
+    """Development SMS: the text goes to the log and stays in the `messages` table."""
+
     def send(self, message: Message) -> SendResult:
         log.info("SMS to %s: %s", message.recipient, message.body)
         return SendResult()
 
 
 class OutboxMail:
+    """Development email: kept in the `messages` table (`guichet outbox`, /dev/outbox)."""
+
     def send(self, message: Message) -> SendResult:
         log.info("Email to %s kept in the outbox: %s", message.recipient, message.subject)
         return SendResult()
 
 
+SMS_BACKENDS = ("console", "twilio")
+MAIL_BACKENDS = ("outbox", "smtp")
+
+
 def build_transports(config: MessagingConfig) -> dict[str, Transport]:
-    sms = {"console": ConsoleSms}
-    mail = {"outbox": OutboxMail}
-    if config.sms_backend not in sms:
-        raise ValueError(f"SMS_BACKEND={config.sms_backend!r} is not available")
-    if config.mail_backend not in mail:
-        raise ValueError(f"MAIL_BACKEND={config.mail_backend!r} is not available")
-    return {"sms": sms[config.sms_backend](), "email": mail[config.mail_backend]()}
+    """The configured transports; a missing credential fails at start, not at the first send."""
+    if config.sms_backend not in SMS_BACKENDS:
+        raise ValueError(
+            f"SMS_BACKEND={config.sms_backend!r} is not available (one of {SMS_BACKENDS})"
+        )
+    if config.mail_backend not in MAIL_BACKENDS:
+        raise ValueError(
+            f"MAIL_BACKEND={config.mail_backend!r} is not available (one of {MAIL_BACKENDS})"
+        )
+    if config.sms_backend == "twilio":
+        from messaging.twilio_sms import TwilioSms
+
+        sms: Transport = TwilioSms(config)
+    else:
+        sms = ConsoleSms()
+    if config.mail_backend == "smtp":
+        from messaging.smtp_mail import SmtpMail
+
+        mail: Transport = SmtpMail(config)
+    else:
+        mail = OutboxMail()
+    return {"sms": sms, "email": mail}

@@ -64,6 +64,8 @@ def base_config(database_url, redis_url, tmp_path_factory) -> dict:
         "ARGON2_MEMORY_KIB": "1024",
         "ARGON2_TIME_COST": "1",
         "REDIS_URL": redis_url or "",
+        # Emails queued by any test land in this worker's own queue (emptied per test).
+        "MESSAGE_QUEUE": f"guichet-test-{_worker()}",
     }
     app = create_app(config)
     with app.app_context():
@@ -86,14 +88,25 @@ def make_app(base_config, redis_url):
 
     _clear_database(_make())
     if redis_url:
-        import redis
-
-        redis.Redis.from_url(redis_url).flushdb()
+        _clear_redis(redis_url, base_config["MESSAGE_QUEUE"])
     yield _make
     for app in apps:
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def _clear_redis(url: str, queue_name: str) -> None:
+    """Rate limits start afresh, and this worker's job queue empty. Other job-queue keys
+    stay: a test on another xdist worker may be running its own queue right now."""
+    import redis
+    from rq import Queue
+
+    client = redis.Redis.from_url(url)
+    stale = [key for key in client.scan_iter(count=1000) if not key.startswith(b"rq:")]
+    if stale:
+        client.delete(*stale)
+    Queue(queue_name, connection=client).empty()
 
 
 def _clear_database(app) -> None:
