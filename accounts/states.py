@@ -25,10 +25,15 @@ DIRECT_ACTIVATION_ORIGINS = frozenset({AccountOrigin.GUARDIAN, AccountOrigin.FRA
 
 def create(account: Account, *, now: dt.datetime) -> Account:
     """A registry import pre-creates accounts Non notifié, origin Non renseigné (SPEC §2)."""
-    account.state = AccountState.NOT_NOTIFIED
-    account.origin = AccountOrigin.UNKNOWN
+    for column, value in initial_columns().items():
+        setattr(account, column, value)
     account.created_at = now
     return account
+
+
+def initial_columns() -> dict:
+    """The state and origin of an account the registry import creates in bulk (SPEC §2)."""
+    return {"state": AccountState.NOT_NOTIFIED, "origin": AccountOrigin.UNKNOWN}
 
 
 def notify(

@@ -17,8 +17,6 @@ from flask import send_from_directory
 from flask_wtf.csrf import CSRFError
 from jinja2 import StrictUndefined
 
-from accounts.passwords import PasswordService
-from accounts.secretbox import SecretBox
 from idp.config import Settings
 from idp.extensions import babel
 from idp.extensions import csrf
@@ -124,6 +122,8 @@ def setup_babel(app: Flask) -> None:
 
 
 def setup_services(app: Flask, settings: Settings) -> None:
+    from accounts.passwords import PasswordService
+    from accounts.secretbox import SecretBox
     from messaging import bp as messaging_bp
     from messaging.dispatch import setup_dispatch
     from messaging.transports import build_transports

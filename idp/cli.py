@@ -25,6 +25,9 @@ def main() -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from registry.cli import registry_group
+
+    app.cli.add_command(registry_group)
     from messaging.cli import outbox_command
     from messaging.cli import worker_command
 

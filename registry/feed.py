@@ -1,0 +1,397 @@
+"""The registry feed: reading and validating the nightly export (docs/registry-format.md).
+
+A feed is a folder of four `;`-separated UTF-8 CSV files, as the AAF directory
+delivers the first-degree registry (ONDE): `ecoles.csv`, `eleves.csv`,
+`responsables.csv`, `liens.csv`. Rows are parsed into small tuples, one at a
+time; `validate_feed` reads the whole feed once and reports every bad line
+with its file and line number before anything is written.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import pickle
+import re
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from typing import NamedTuple
+
+from accounts.contact import normalise_email
+from accounts.contact import normalise_mobile
+from registry.models import Admission
+from registry.models import Level
+
+SCHOOLS = "ecoles.csv"
+PUPILS = "eleves.csv"
+GUARDIANS = "responsables.csv"
+LINKS = "liens.csv"
+
+HEADERS = {
+    SCHOOLS: ["uai", "nom", "academie", "commune"],
+    PUPILS: [
+        "id_eleve",
+        "ine",
+        "nom",
+        "prenom",
+        "date_naissance",
+        "uai",
+        "classe",
+        "niveau",
+        "admission",
+    ],
+    GUARDIANS: ["id_responsable", "nom", "prenom", "mobile", "email", "adresse"],
+    LINKS: ["id_eleve", "id_responsable", "legal"],
+}
+
+ADMISSIONS = {
+    "definitive": Admission.DEFINITIVE,
+    "definitif": Admission.DEFINITIVE,
+    "provisoire": Admission.PROVISIONAL,
+    "radie": Admission.WITHDRAWN,
+}
+TRUE_WORDS = {"1", "oui", "o", "true", "vrai"}
+FALSE_WORDS = {"0", "non", "n", "false", "faux"}
+UAI_PATTERN = re.compile(r"^\d{7}[A-Z]$")
+INE_PATTERN = re.compile(r"^[0-9A-Z]{11}$")
+REGISTRY_ID_PATTERN = re.compile(r"^[0-9A-Za-z_-]{1,40}$")
+
+
+class SchoolRow(NamedTuple):
+    uai: str
+    name: str
+    academy: str
+    city: str
+
+
+class PupilRow(NamedTuple):
+    registry_id: str
+    ine: str | None
+    last_name: str
+    first_name: str
+    birth_date: dt.date
+    uai: str
+    class_name: str | None
+    level: Level | None
+    admission: Admission
+
+    @property
+    def is_eligible(self) -> bool:
+        """SPEC §2: definitively admitted, national INE, assigned to a class."""
+        return self.admission == Admission.DEFINITIVE and bool(self.ine) and bool(self.class_name)
+
+
+class GuardianRow(NamedTuple):
+    registry_id: str
+    last_name: str
+    first_name: str
+    mobile: str | None
+    email: str | None
+    address: str | None
+
+
+class LinkRow(NamedTuple):
+    pupil_registry_id: str
+    guardian_registry_id: str
+    is_legal: bool
+
+
+class BadLine(Exception):
+    """One line of the feed that cannot be imported, and why (in French, for operators)."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)
+
+
+@dataclass(frozen=True)
+class FeedError:
+    file: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.reason}"
+
+
+class FeedInvalid(Exception):
+    def __init__(self, errors: list[FeedError]):
+        self.errors = errors
+        super().__init__(f"{len(errors)} ligne(s) invalide(s)")
+
+
+@dataclass
+class FeedSummary:
+    """What validation learnt, which the import needs before writing anything."""
+
+    schools: int = 0
+    pupils: int = 0
+    guardians: int = 0
+    links: int = 0
+    # Guardians who are legal guardians of at least one eligible pupil (SPEC §2).
+    eligible_guardians: set[str] = field(default_factory=set)
+
+
+def read_rows(folder: Path, name: str) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, row) pairs of one file, streamed; line 1 is the header."""
+    path = folder / name
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle, delimiter=";")
+        header = next(reader, None)
+        expected = HEADERS[name]
+        if header is None or [h.strip().lower() for h in header] != expected:
+            raise FeedInvalid(
+                [FeedError(name, 1, f"en-tête attendu : {';'.join(expected)}, lu : {header}")]
+            )
+        for values in reader:
+            line = reader.line_num
+            if not any(v.strip() for v in values):
+                continue
+            if len(values) != len(expected):
+                yield line, {"__error__": f"{len(values)} champs au lieu de {len(expected)}"}
+                continue
+            yield line, {key: value.strip() for key, value in zip(expected, values, strict=True)}
+
+
+def parse_school(row: dict[str, str]) -> SchoolRow:
+    _fail_if_malformed(row)
+    uai = row["uai"].upper()
+    if not UAI_PATTERN.match(uai):
+        raise BadLine(f"UAI invalide : {row['uai']!r} (7 chiffres et une lettre)")
+    return SchoolRow(uai, _required(row, "nom"), _required(row, "academie"), row["commune"])
+
+
+def parse_pupil(row: dict[str, str]) -> PupilRow:
+    _fail_if_malformed(row)
+    ine = row["ine"].upper() or None
+    if ine is not None and not INE_PATTERN.match(ine):
+        raise BadLine(f"INE invalide : {row['ine']!r} (11 caractères)")
+    level = None
+    if row["niveau"]:
+        try:
+            level = Level(row["niveau"].upper())
+        except ValueError:
+            raise BadLine(f"niveau inconnu : {row['niveau']!r}") from None
+    admission = ADMISSIONS.get(_fold(row["admission"]))
+    if admission is None:
+        raise BadLine(f"admission inconnue : {row['admission']!r} (definitive, provisoire, radie)")
+    return PupilRow(
+        registry_id=_registry_id(row, "id_eleve"),
+        ine=ine,
+        last_name=_required(row, "nom"),
+        first_name=_required(row, "prenom"),
+        birth_date=_date(row["date_naissance"]),
+        uai=row["uai"].upper(),
+        class_name=row["classe"] or None,
+        level=level,
+        admission=admission,
+    )
+
+
+def parse_guardian(row: dict[str, str]) -> GuardianRow:
+    _fail_if_malformed(row)
+    mobile = None
+    if row["mobile"]:
+        mobile = normalise_mobile(row["mobile"])
+        if mobile is None:
+            raise BadLine(f"numéro de mobile invalide : {row['mobile']!r}")
+    email = None
+    if row["email"]:
+        email = normalise_email(row["email"])
+        if email is None:
+            raise BadLine(f"adresse électronique invalide : {row['email']!r}")
+    return GuardianRow(
+        registry_id=_registry_id(row, "id_responsable"),
+        last_name=_required(row, "nom"),
+        first_name=_required(row, "prenom"),
+        mobile=mobile,
+        email=email,
+        address=row["adresse"] or None,
+    )
+
+
+def parse_link(row: dict[str, str]) -> LinkRow:
+    _fail_if_malformed(row)
+    legal = _fold(row["legal"])
+    if legal not in TRUE_WORDS | FALSE_WORDS:
+        raise BadLine(f"valeur « legal » invalide : {row['legal']!r} (1 ou 0)")
+    return LinkRow(
+        _registry_id(row, "id_eleve"), _registry_id(row, "id_responsable"), legal in TRUE_WORDS
+    )
+
+
+PARSERS = {SCHOOLS: parse_school, PUPILS: parse_pupil, GUARDIANS: parse_guardian, LINKS: parse_link}
+
+
+class Spool:
+    """The parsed rows of a validated feed, kept on disk between validation and import so
+    that the feed is read and normalised once, and memory does not grow with it."""
+
+    CHUNK = 2000
+
+    def __init__(self):
+        self._dir = tempfile.TemporaryDirectory(prefix="guichet-feed-")
+        self._handles = {}
+        self._buffers: dict[str, list] = {}
+
+    def add(self, name: str, row) -> None:
+        buffer = self._buffers.setdefault(name, [])
+        buffer.append(row)
+        if len(buffer) >= self.CHUNK:
+            self._flush(name)
+
+    def _flush(self, name: str) -> None:
+        if name not in self._handles:
+            self._handles[name] = open(Path(self._dir.name) / name, "wb")  # noqa: SIM115
+        pickle.dump(self._buffers[name], self._handles[name], protocol=pickle.HIGHEST_PROTOCOL)
+        self._buffers[name] = []
+
+    def seal(self) -> None:
+        for name in list(self._buffers):
+            if self._buffers[name]:
+                self._flush(name)
+        for handle in self._handles.values():
+            handle.close()
+
+    def rows(self, name: str) -> Iterator:
+        path = Path(self._dir.name) / name
+        if not path.exists():
+            return
+        with path.open("rb") as handle:
+            while True:
+                try:
+                    chunk = pickle.load(handle)  # noqa: S301 - our own temporary file
+                except EOFError:
+                    return
+                yield from chunk
+
+    def close(self) -> None:
+        for handle in self._handles.values():
+            handle.close()
+        self._dir.cleanup()
+
+
+def validate_feed(
+    folder: Path, *, spool: Spool | None = None, max_errors: int = 10_000
+) -> FeedSummary:
+    """Read the whole feed; raise FeedInvalid listing every bad line, or return what
+    the import needs to know (counts, guardians eligible for an account)."""
+    folder = Path(folder)
+    errors: list[FeedError] = []
+    missing = [name for name in HEADERS if not (folder / name).is_file()]
+    if missing:
+        raise FeedInvalid([FeedError(name, 0, "fichier absent") for name in missing])
+    summary = FeedSummary()
+
+    def rows(name):
+        parse = PARSERS[name]
+        try:
+            for line, row in read_rows(folder, name):
+                try:
+                    parsed = parse(row)
+                except BadLine as bad:
+                    if len(errors) < max_errors:
+                        errors.append(FeedError(name, line, bad.reason))
+                else:
+                    if spool is not None:
+                        spool.add(name, parsed)
+                    yield line, parsed
+        except FeedInvalid as invalid:
+            errors.extend(invalid.errors)
+        except UnicodeDecodeError:
+            errors.append(FeedError(name, 0, "le fichier n'est pas encodé en UTF-8"))
+
+    uais: set[str] = set()
+    for line, school in rows(SCHOOLS):
+        if school.uai in uais:
+            errors.append(FeedError(SCHOOLS, line, f"UAI en double : {school.uai}"))
+        uais.add(school.uai)
+    summary.schools = len(uais)
+
+    pupils: set[str] = set()
+    eligible_pupils: set[str] = set()
+    for line, pupil in rows(PUPILS):
+        if pupil.registry_id in pupils:
+            errors.append(FeedError(PUPILS, line, f"élève en double : {pupil.registry_id}"))
+        elif pupil.uai not in uais:
+            errors.append(FeedError(PUPILS, line, f"école inconnue : {pupil.uai}"))
+        pupils.add(pupil.registry_id)
+        if pupil.is_eligible:
+            eligible_pupils.add(pupil.registry_id)
+    summary.pupils = len(pupils)
+
+    guardians: set[str] = set()
+    for line, guardian in rows(GUARDIANS):
+        if guardian.registry_id in guardians:
+            errors.append(
+                FeedError(GUARDIANS, line, f"responsable en double : {guardian.registry_id}")
+            )
+        guardians.add(guardian.registry_id)
+    summary.guardians = len(guardians)
+
+    pairs: set[tuple[str, str]] = set()
+    for line, link in rows(LINKS):
+        pair = (link.pupil_registry_id, link.guardian_registry_id)
+        if link.pupil_registry_id not in pupils:
+            errors.append(FeedError(LINKS, line, f"élève inconnu : {link.pupil_registry_id}"))
+        elif link.guardian_registry_id not in guardians:
+            errors.append(
+                FeedError(LINKS, line, f"responsable inconnu : {link.guardian_registry_id}")
+            )
+        elif pair in pairs:
+            errors.append(FeedError(LINKS, line, "lien en double"))
+        pairs.add(pair)
+        if link.is_legal and link.pupil_registry_id in eligible_pupils:
+            summary.eligible_guardians.add(link.guardian_registry_id)
+    summary.links = len(pairs)
+
+    if errors:
+        raise FeedInvalid(errors)
+    if spool is not None:
+        spool.seal()
+    return summary
+
+
+def _fail_if_malformed(row: dict[str, str]) -> None:
+    if "__error__" in row:
+        raise BadLine(row["__error__"])
+
+
+def _required(row: dict[str, str], key: str) -> str:
+    value = row[key]
+    if not value:
+        raise BadLine(f"champ « {key} » vide")
+    return value
+
+
+def _registry_id(row: dict[str, str], key: str) -> str:
+    value = row[key]
+    if not REGISTRY_ID_PATTERN.match(value):
+        raise BadLine(f"identifiant « {key} » invalide : {value!r}")
+    return value
+
+
+def _date(raw: str) -> dt.date:
+    if len(raw) == 10 and raw[4] == "-":
+        try:
+            return dt.date.fromisoformat(raw)
+        except ValueError:
+            pass
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return dt.datetime.strptime(raw, pattern).date()
+        except ValueError:
+            continue
+    raise BadLine(f"date de naissance invalide : {raw!r} (AAAA-MM-JJ ou JJ/MM/AAAA)")
+
+
+def _fold(text: str) -> str:
+    lowered = text.strip().lower()
+    if lowered.isascii():
+        return lowered
+    from accounts.identifiers import ascii_fold
+
+    return ascii_fold(lowered).strip()
