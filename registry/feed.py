@@ -53,6 +53,7 @@ ADMISSIONS = {
     "provisoire": Admission.PROVISIONAL,
     "radie": Admission.WITHDRAWN,
 }
+ID_COLUMNS = {PUPILS: "id_eleve", GUARDIANS: "id_responsable"}
 TRUE_WORDS = {"1", "oui", "o", "true", "vrai"}
 FALSE_WORDS = {"0", "non", "n", "false", "faux"}
 UAI_PATTERN = re.compile(r"^\d{7}[A-Z]$")
@@ -295,6 +296,8 @@ def validate_feed(
                 except BadLine as bad:
                     if len(errors) < max_errors:
                         errors.append(FeedError(name, line, bad.reason))
+                    if name in ID_COLUMNS:
+                        reported[name].add(row.get(ID_COLUMNS[name]))
                 else:
                     if spool is not None:
                         spool.add(name, parsed)
@@ -303,6 +306,9 @@ def validate_feed(
             errors.extend(invalid.errors)
         except UnicodeDecodeError:
             errors.append(FeedError(name, 0, "le fichier n'est pas encodé en UTF-8"))
+
+    # Ids of lines already reported: the lines that refer to them are not reported again.
+    reported: dict[str, set] = {PUPILS: set(), GUARDIANS: set()}
 
     uais: set[str] = set()
     for line, school in rows(SCHOOLS):
@@ -335,7 +341,11 @@ def validate_feed(
     pairs: set[tuple[str, str]] = set()
     for line, link in rows(LINKS):
         pair = (link.pupil_registry_id, link.guardian_registry_id)
-        if link.pupil_registry_id not in pupils:
+        if link.pupil_registry_id in reported[PUPILS] or (
+            link.guardian_registry_id in reported[GUARDIANS]
+        ):
+            pass
+        elif link.pupil_registry_id not in pupils:
             errors.append(FeedError(LINKS, line, f"élève inconnu : {link.pupil_registry_id}"))
         elif link.guardian_registry_id not in guardians:
             errors.append(
