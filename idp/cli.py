@@ -25,9 +25,11 @@ def main() -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from registry.cli import demo_group
     from registry.cli import registry_group
 
     app.cli.add_command(registry_group)
+    app.cli.add_command(demo_group)
     from messaging.cli import outbox_command
     from messaging.cli import worker_command
 

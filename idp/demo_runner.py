@@ -31,7 +31,7 @@ def prepare() -> None:
 
 
 # Extra `guichet …` commands run once before start (demo data, keys, clients).
-PREPARE_STEPS: list[list[str]] = []
+PREPARE_STEPS: list[list[str]] = [["demo", "seed"]]
 
 
 def main() -> int:
