@@ -222,7 +222,7 @@ class FeedGenerator:
         home = r.choice(self.schools)
         children = [
             self._pupil(last, home if r.random() > 0.08 else r.choice(self.schools))
-            for _ in range(r.choices([1, 2, 3, 4], weights=[30, 40, 20, 10])[0])
+            for _ in range(r.choices([1, 2, 3, 4], weights=[20, 35, 30, 15])[0])
         ]
         parents = [self._guardian(last)]
         if room > 1 and r.random() < 0.55:
