@@ -8,8 +8,9 @@ only the changed ones are written. What the parent owns (the account's own
 email and mobile, password, state, origin, identifier) is never touched.
 
 Memory: rows are streamed in batches and never become ORM objects; what stays
-in memory is one small tuple per registry record (id maps to compare against),
-so memory grows with the registry, not with the feed's text.
+in memory is one small tuple per registry record (its id and a hash of its
+content, to compare against), so memory grows slowly with the registry and not
+with the feed's text.
 """
 
 from __future__ import annotations
@@ -193,10 +194,8 @@ class _ImportRun:
             Pupil.admission,
         )
         existing = {
-            r.registry_id: (r.id, tuple(r[2:-1]), r.withdrawn_at is None)
-            for r in self.conn.execute(
-                select(Pupil.registry_id, Pupil.id, *columns, Pupil.withdrawn_at)
-            )
+            r.registry_id: (r.id, hash(tuple(r[2:-1])), r.withdrawn_at is None)
+            for r in self._stream(select(Pupil.registry_id, Pupil.id, *columns, Pupil.withdrawn_at))
         }
         counts = {"created": 0, "updated": 0, "unchanged": 0, "withdrawn": 0}
         seen = 0
@@ -233,7 +232,7 @@ class _ImportRun:
                 current = existing.pop(pupil.registry_id, None)
                 if current is None:
                     new_rows.append({"registry_id": pupil.registry_id, **row})
-                elif current[1] != values or not current[2]:
+                elif current[1] != hash(values) or not current[2]:
                     self.pupil_ids[pupil.registry_id] = current[0]
                     changed_rows.append({"_id": current[0], **row, "withdrawn_at": None})
                 else:
@@ -263,8 +262,8 @@ class _ImportRun:
             Guardian.address,
         )
         existing = {
-            r.registry_id: (r.id, tuple(r[3:8]), r.account_id, r.withdrawn_at is None)
-            for r in self.conn.execute(
+            r.registry_id: (r.id, hash(tuple(r[3:8])), r.account_id, r.withdrawn_at is None)
+            for r in self._stream(
                 select(
                     Guardian.registry_id,
                     Guardian.id,
@@ -275,9 +274,7 @@ class _ImportRun:
             )
         }
         self.group_accounts = self._existing_groups()
-        self.allocator = IdentifierAllocator(
-            self.conn.execute(select(Account.identifier)).scalars()
-        )
+        self.allocator = IdentifierAllocator(self._stream(select(Account.identifier)).scalars())
         counts = {"created": 0, "updated": 0, "unchanged": 0, "withdrawn": 0, "ineligible": 0}
         seen = 0
         for batch in _batches(self.spool.rows(feed.GUARDIANS), self.batch_size):
@@ -308,7 +305,7 @@ class _ImportRun:
                     new_rows.append(
                         {"registry_id": guardian.registry_id, **row, "account_id": None}
                     )
-                elif current[1] != values or not current[3]:
+                elif current[1] != hash(values) or not current[3]:
                     self.guardian_ids[guardian.registry_id] = current[0]
                     changed_rows.append({"_id": current[0], **row, "withdrawn_at": None})
                 else:
@@ -420,7 +417,7 @@ class _ImportRun:
     def _links(self) -> None:
         existing = {
             (r.guardian_id, r.pupil_id): r.is_legal
-            for r in self.conn.execute(
+            for r in self._stream(
                 select(GuardianPupil.guardian_id, GuardianPupil.pupil_id, GuardianPupil.is_legal)
             )
         }
@@ -467,6 +464,10 @@ class _ImportRun:
         }
 
     # -- helpers -------------------------------------------------------------------
+    def _stream(self, statement):
+        """Rows fetched in chunks (a server-side cursor on PostgreSQL), not all at once."""
+        return self.conn.execute(statement.execution_options(stream_results=True, yield_per=5000))
+
     def _withdraw(self, model, ids: list[int]) -> None:
         for chunk in _batches(iter(ids), 1000):
             self.conn.execute(
