@@ -128,7 +128,7 @@ def provider(make_app) -> Iterator[Provider]:
         keys.ensure_current("RS256", box=app.extensions["guichet.keybox"], now=utcnow())
         db.session.commit()
     server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield Provider(url, app)
     server.shutdown()
