@@ -247,15 +247,8 @@ class RefreshGrant(grants.RefreshTokenGrant):
         return tokens.use_refresh_token(refresh_token, self.request.client, now=utcnow())
 
     def authenticate_user(self, refresh_token):
-        account = refresh_token.account
-        if account.state != AccountState.ACTIVATED:
-            return None
-        return claims_module.Subject(
-            account=account,
-            client=refresh_token.client,
-            login_session_id=refresh_token.login_session_id,
-            claims_request=refresh_token.claims_request,
-        )
+        subject = refresh_token.get_user()
+        return subject if subject.account.state == AccountState.ACTIVATED else None
 
     def revoke_old_credential(self, refresh_token) -> None:
         tokens.retire_rotated(refresh_token, now=utcnow())
