@@ -340,6 +340,13 @@ class EndSession(EndSessionEndpoint):
     def get_server_jwks(self):
         return public_jwks()
 
+    def resolve_client_from_id_token_claims(self, id_token_claims: dict):
+        """Our ID tokens name one audience, as a one-element list."""
+        aud = id_token_claims.get("aud")
+        if isinstance(aud, list) and len(aud) == 1:
+            aud = aud[0]
+        return query_client(aud) if isinstance(aud, str) else None
+
     def end_session(self, end_session_request) -> None:
         from idp import logout
 

@@ -148,3 +148,56 @@ def browser(provider, parent) -> requests.Session:
 @pytest.fixture
 def livret(provider) -> tuple[str, str]:
     return provider.add_client(name="Livret scolaire", sector="livret.example")
+
+
+@dataclass
+class LogoutReceiver:
+    """A relying party's back-channel logout endpoint on a local port."""
+
+    url: str
+    tokens: list
+    status: int = 200
+
+
+@pytest.fixture
+def receiver() -> Iterator[LogoutReceiver]:
+    from werkzeug.wrappers import Request
+    from werkzeug.wrappers import Response
+
+    port = free_port()
+    state = LogoutReceiver(url=f"http://127.0.0.1:{port}/backchannel-logout", tokens=[])
+
+    @Request.application
+    def endpoint(request):
+        if state.status < 300:
+            state.tokens.append(request.form.get("logout_token"))
+        return Response("", status=state.status)
+
+    server = make_server("127.0.0.1", port, endpoint, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield state
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+def deliver_logouts(provider: Provider, *, expected: int) -> None:
+    """Let the back-channel deliveries run: the RQ worker when Redis is configured,
+    otherwise wait for the background thread's attempts."""
+    import time
+
+    from idp.oauth_models import LogoutDelivery
+    from messaging.queue import current_queue
+    from messaging.queue import run_worker
+
+    with provider.ctx():
+        if current_queue() is not None:
+            run_worker(burst=True)
+            return
+        for _ in range(100):
+            db.session.remove()
+            rows = db.session.scalars(db.select(LogoutDelivery)).all()
+            if len(rows) >= expected and all(r.attempts > 0 for r in rows):
+                return
+            time.sleep(0.05)
+        raise AssertionError("the back-channel logouts were not attempted")
