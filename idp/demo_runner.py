@@ -21,6 +21,11 @@ PORT = int(os.environ.get("DEMO_PORT", "5000"))
 
 # (label, argv) of the processes started next to the service.
 COMPANIONS: list[tuple[str, list[str]]] = []
+# The two demo services of examples/ (issue 4): Livret scolaire and Inscription.
+COMPANIONS += [
+    (name, [sys.executable, "-m", "examples.relying_party", name])
+    for name in ("livret-scolaire", "inscription")
+]
 
 
 def prepare() -> None:
@@ -32,6 +37,8 @@ def prepare() -> None:
 
 # Extra `guichet …` commands run once before start (demo data, keys, clients).
 PREPARE_STEPS: list[list[str]] = []
+# Signing keys (current + next) and the two demo services, both idempotent (issue 4).
+PREPARE_STEPS += [["keys", "ensure"], ["clients", "ensure-demo", "--host", HOST]]
 
 
 def main() -> int:
