@@ -116,6 +116,8 @@ class OidcConfig:
     pairwise_salt: str = ""
     backchannel_timeout_seconds: float = 5.0
     backchannel_retry_intervals_seconds: tuple[int, ...] = (30, 300, 1800)
+    # Sign-in form posts per client address (Flask-Limiter syntax); argon2 makes each costly.
+    login_rate_limit: str = "30/minute"
 
 
 @dataclass(frozen=True)
@@ -227,6 +229,7 @@ class Settings:
                     "BACKCHANNEL_LOGOUT_RETRY_INTERVALS",
                     OidcConfig.backchannel_retry_intervals_seconds,
                 ),
+                login_rate_limit=env.str("LOGIN_RATE_LIMIT", OidcConfig.login_rate_limit),
             ),
         )
 

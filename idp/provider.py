@@ -32,7 +32,9 @@ from authlib.oidc.rpinitiated import EndSessionEndpoint
 from flask import Flask
 from flask import current_app
 from flask import g
+from flask import session
 from joserfc.jwk import KeySet
+from sqlalchemy.orm import joinedload
 
 from accounts.models import AccountState
 from accounts.secretbox import SecretBox
@@ -51,6 +53,7 @@ from keys import services as keys
 server = AuthorizationServer()
 require_token = ResourceProtector()
 
+SERVICES_KEY = "oidc_services"
 ALL_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
 CONFIDENTIAL_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
 
@@ -97,10 +100,29 @@ def public_jwks() -> dict:
     return keys.jwks(now=utcnow(), retired_days=config.retired_key_published_days)
 
 
+def commit_without_waiting_for_disk() -> None:
+    """Commit an authorization or token response without waiting for the disk flush
+    (PostgreSQL's `synchronous_commit = off`, for this transaction only). A database
+    crash may lose the last fraction of a second of these writes (codes, tokens, the
+    services a session reached, a consent just given): services then sign the parent
+    in again and the consent page shows again; nothing is wrongly granted. Sign-in,
+    sign-out and revocations keep the normal, durable commit."""
+    changed = db.session.new or db.session.dirty or db.session.deleted
+    if changed and db.engine.dialect.name == "postgresql":
+        db.session.execute(db.text("SET LOCAL synchronous_commit TO OFF"))
+    db.session.commit()
+
+
 def query_client(client_id: str) -> OidcClient | None:
+    """The client, looked up once per request (Authlib asks several times)."""
     if not client_id or not isinstance(client_id, str):
         return None
-    return db.session.scalar(db.select(OidcClient).where(OidcClient.client_id == client_id))
+    known = g.setdefault("guichet_clients", {})
+    if client_id not in known:
+        known[client_id] = db.session.scalar(
+            db.select(OidcClient).where(OidcClient.client_id == client_id)
+        )
+    return known[client_id]
 
 
 # -- authorization code grant ---------------------------------------------------
@@ -120,6 +142,19 @@ class S256CodeChallenge(CodeChallenge):
         if challenge and data.get("code_challenge_method") != "S256":
             raise InvalidRequestError("Only 'code_challenge_method=S256' is supported.")
         super().validate_code_challenge(grant, redirect_uri)
+
+
+def _remember_service(login_session_id: str, client_id: int, *, now: dt.datetime) -> None:
+    """Record that this session reached this service (back-channel logout), once: the
+    browser's cookie remembers which services are already recorded."""
+    recorded = session.get(SERVICES_KEY) or {}
+    if client_id in recorded.get(login_session_id, []):
+        return
+    if db.session.get(SessionService, (login_session_id, client_id)) is None:
+        db.session.add(
+            SessionService(login_session_id=login_session_id, client_id=client_id, first_at=now)
+        )
+    session[SERVICES_KEY] = {login_session_id: [*recorded.get(login_session_id, []), client_id]}
 
 
 class CodeGrant(grants.AuthorizationCodeGrant):
@@ -149,18 +184,16 @@ class CodeGrant(grants.AuthorizationCodeGrant):
                 expires_at=now + dt.timedelta(seconds=oidc_config().code_lifetime_seconds),
             )
         )
-        if db.session.get(SessionService, (login.id, request.client.id)) is None:
-            db.session.add(
-                SessionService(login_session_id=login.id, client_id=request.client.id, first_at=now)
-            )
-        db.session.commit()
+        _remember_service(login.id, request.client.id, now=now)
 
     def query_authorization_code(self, code: str, client: OidcClient):
         """RFC 6749 §4.1.2 and §10.5: a code works once, within its lifetime; a
         second presentation revokes every token the first one produced."""
         now = utcnow()
         row = db.session.scalar(
-            db.select(AuthorizationCode).where(AuthorizationCode.code_digest == digest(code))
+            db.select(AuthorizationCode)
+            .where(AuthorizationCode.code_digest == digest(code))
+            .options(joinedload(AuthorizationCode.account))
         )
         if row is None or row.client_id != client.id:
             return None
@@ -173,7 +206,8 @@ class CodeGrant(grants.AuthorizationCodeGrant):
             tokens.revoke_issued_by_code(row.id, now=now)
             db.session.commit()
             return None
-        db.session.commit()
+        # The claim commits with the tokens (the token view commits); a concurrent
+        # second use waits on the row lock, then finds it used.
         if now > row.expires_at:
             return None
         return row
@@ -202,17 +236,9 @@ class OpenIDExtension(OpenIDCode):
         super().__init__(require_nonce=False)
 
     def exists_nonce(self, nonce: str, request) -> bool:
-        client = query_client(request.payload.client_id)
-        if client is None:
-            return False
-        return (
-            db.session.scalar(
-                db.select(AuthorizationCode.id)
-                .where(AuthorizationCode.client_id == client.id, AuthorizationCode.nonce == nonce)
-                .limit(1)
-            )
-            is not None
-        )
+        """OIDC Core §15.5.2: the nonce is bound into the ID token and checked by the
+        client, which detects replays; the provider keeps no nonce history."""
+        return False
 
     def resolve_client_private_key(self, client):
         return signing()[2]

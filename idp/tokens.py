@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Iterable
 
 from flask import current_app
+from sqlalchemy.orm import joinedload
 
 from idp.claims import Subject
 from idp.clock import utcnow
@@ -109,14 +110,18 @@ def save_token(token: dict, request) -> None:
         ),
     )
     db.session.add(row)
-    db.session.commit()
+    # Committed by the token view once the response (ID token included) is built.
 
 
 def find(token_string: str, kind: str) -> PresentedToken | None:
     if not token_string:
         return None
     column = Token.access_digest if kind == "access_token" else Token.refresh_digest
-    row = db.session.scalar(db.select(Token).where(column == digest(token_string)))
+    row = db.session.scalar(
+        db.select(Token)
+        .where(column == digest(token_string))
+        .options(joinedload(Token.account), joinedload(Token.client))
+    )
     return PresentedToken(row, kind) if row is not None else None
 
 
@@ -156,8 +161,7 @@ def use_refresh_token(refresh_token: str, client: OidcClient, *, now: dt.datetim
     if not claimed:
         revoke_family(row.family_id, now=now)
         return None
-    db.session.commit()
-    return found
+    return found  # the claim commits with the new token (token view)
 
 
 def revoke(token: PresentedToken, *, now: dt.datetime) -> None:

@@ -73,7 +73,7 @@ def _after_sign_in_default() -> str:
 
 # -- sign-in and sign-out ----------------------------------------------------------
 @bp.route("/connexion", methods=["GET", "POST"])
-@limiter.limit("30/minute", methods=["POST"])
+@limiter.limit(lambda: settings().oidc.login_rate_limit, methods=["POST"])
 def login():
     next_url = request.values.get("next")
     target = safe_next(next_url, _after_sign_in_default())
@@ -215,8 +215,9 @@ def authorize():
         if decision != "allow":
             return provider.server.create_authorization_response(grant=grant, grant_user=None)
         consents.record(login.account, client, scope, now=now)
-        db.session.commit()
-    return provider.server.create_authorization_response(grant=grant, grant_user=subject)
+    response = provider.server.create_authorization_response(grant=grant, grant_user=subject)
+    provider.commit_without_waiting_for_disk()
+    return response
 
 
 def _to_sign_in(*, reauth: bool):
@@ -270,7 +271,9 @@ def _int(raw: str | None) -> int | None:
 @bp.post("/token")
 @csrf.exempt
 def token():
-    return provider.server.create_token_response()
+    response = provider.server.create_token_response()
+    provider.commit_without_waiting_for_disk()
+    return response
 
 
 @bp.route("/userinfo", methods=["GET", "POST"])

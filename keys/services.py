@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
+import weakref
 
 from flask_babel import lazy_gettext as _l
 from joserfc.jwk import ECKey
@@ -140,26 +142,39 @@ def jwks(*, now: dt.datetime, retired_days: int) -> dict:
     return {"keys": [dict(key.public_jwk) for key in keys]}
 
 
+# Which key is current is read again after this many seconds: another process's
+# rotation reaches this one that late, harmlessly, since the retired key stays in
+# the JWKS and the new one was published (as `next`) long before.
+CURRENT_KEY_RECHECK_SECONDS = 10.0
+
 _cache_lock = threading.Lock()
-_private_cache: dict[str, Key] = {}
+# box -> (recheck at, kid, alg, decrypted private key); a box belongs to one app.
+_current_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def signing_key(*, box: SecretBox) -> tuple[str, str, Key]:
-    """(kid, alg, private key) of the current key. Decrypted once per process and kid."""
+    """(kid, alg, private key) of the current key, decrypted once per process."""
+    now = time.monotonic()
+    with _cache_lock:
+        cached = _current_cache.get(box)
+    if cached is not None and cached[0] > now:
+        return cached[1], cached[2], cached[3]
     current = _one(KeyStatus.CURRENT)
     if current is None:
         raise NoSigningKey()
+    if cached is not None and cached[1] == current.kid:
+        key = cached[3]
+    else:
+        key = _import(current.alg, box.decrypt(current.private_key_encrypted))
     with _cache_lock:
-        key = _private_cache.get(current.kid)
-        if key is None:
-            key = _import(current.alg, box.decrypt(current.private_key_encrypted))
-            _private_cache[current.kid] = key
+        _current_cache[box] = (now + CURRENT_KEY_RECHECK_SECONDS, current.kid, current.alg, key)
     return current.kid, current.alg, key
 
 
 def forget_cached_keys() -> None:
+    """After a change made by this process: read the current key again at once."""
     with _cache_lock:
-        _private_cache.clear()
+        _current_cache.clear()
 
 
 def _one(status: KeyStatus) -> SigningKey | None:
@@ -186,6 +201,8 @@ def _create(alg: str, status: KeyStatus, *, box: SecretBox, now: dt.datetime) ->
     )
     db.session.add(row)
     db.session.flush()
+    if status == KeyStatus.CURRENT:
+        forget_cached_keys()
     return row
 
 
