@@ -132,6 +132,24 @@ def setup_services(app: Flask, settings: Settings) -> None:
     app.extensions["guichet.passwords"] = PasswordService(settings.argon2, box, settings.passwords)
     setup_dispatch(app, build_transports(settings.messaging))
     app.register_blueprint(messaging_bp)
+    setup_oidc(app, settings)
+
+
+def setup_oidc(app: Flask, settings: Settings) -> None:
+    """The OpenID Connect provider (idp.provider) and its signing-key box (keys/)."""
+    import hashlib
+
+    from accounts.secretbox import SecretBox
+    from idp.provider import setup_provider
+    from idp.views import bp as idp_bp
+
+    oidc = settings.oidc
+    keybox = SecretBox(
+        oidc.signing_keys_encryption_key or settings.data_encryption_key, settings.secret_key
+    )
+    salt = (oidc.pairwise_salt or "pairwise:" + settings.secret_key).encode()
+    setup_provider(app, oidc, keybox, hashlib.sha256(salt).digest())
+    app.register_blueprint(idp_bp)
 
 
 def setup_web(app: Flask, settings: Settings) -> None:

@@ -25,15 +25,20 @@ def main() -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from idp.oidc_cli import clients_group
+    from idp.oidc_cli import sessions_group
+    from keys.cli import keys_group
+    from messaging.cli import outbox_command
+    from messaging.cli import worker_command
     from registry.cli import demo_group
     from registry.cli import registry_group
 
+    app.cli.add_command(db_group)
     app.cli.add_command(registry_group)
     app.cli.add_command(demo_group)
-    from messaging.cli import outbox_command
-    from messaging.cli import worker_command
-
-    app.cli.add_command(db_group)
+    app.cli.add_command(clients_group)
+    app.cli.add_command(sessions_group)
+    app.cli.add_command(keys_group)
     app.cli.add_command(outbox_command)
     app.cli.add_command(worker_command)
 

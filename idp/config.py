@@ -99,6 +99,28 @@ class ProductConfig:
 
 
 @dataclass(frozen=True)
+class OidcConfig:
+    """The OpenID Connect provider (SPEC §7): lifetimes, signing keys, pairwise subjects."""
+
+    issuer: str = "http://127.0.0.1:5000"
+    signing_alg: str = "RS256"  # RS256 | ES256, for keys generated without --alg
+    code_lifetime_seconds: int = 60
+    access_token_lifetime_seconds: int = 600
+    id_token_lifetime_seconds: int = 600
+    refresh_token_lifetime_days: int = 30
+    # Retired signing keys stay in the JWKS this long, so tokens they signed still verify.
+    retired_key_published_days: int = 7
+    # Fernet key(s) for the private signing keys; empty: DATA_ENCRYPTION_KEY, else SECRET_KEY.
+    signing_keys_encryption_key: str = ""
+    # Secret mixed into pairwise subjects; empty: derived from SECRET_KEY.
+    pairwise_salt: str = ""
+    backchannel_timeout_seconds: float = 5.0
+    backchannel_retry_intervals_seconds: tuple[int, ...] = (30, 300, 1800)
+    # Sign-in form posts per client address (Flask-Limiter syntax); argon2 makes each costly.
+    login_rate_limit: str = "30/minute"
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str
     redis_url: str | None
@@ -113,6 +135,7 @@ class Settings:
     messaging: MessagingConfig = field(default_factory=MessagingConfig)
     franceconnect: FranceConnectConfig = field(default_factory=FranceConnectConfig)
     product: ProductConfig = field(default_factory=ProductConfig)
+    oidc: OidcConfig = field(default_factory=OidcConfig)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], instance_path: Path) -> Settings:
@@ -190,6 +213,23 @@ class Settings:
                 name=env.str("PRODUCT_NAME", "Guichet"),
                 service_url=env.str("PRODUCT_SERVICE_URL", public_url + "/"),
                 help_url=env.str("PRODUCT_HELP_URL", public_url + "/aide"),
+            ),
+            oidc=OidcConfig(
+                issuer=env.str("OIDC_ISSUER", public_url).rstrip("/"),
+                signing_alg=env.str("OIDC_SIGNING_ALG", "RS256"),
+                code_lifetime_seconds=min(env.int("OIDC_CODE_LIFETIME", 60), 60),
+                access_token_lifetime_seconds=env.int("OIDC_ACCESS_TOKEN_LIFETIME", 600),
+                id_token_lifetime_seconds=env.int("OIDC_ID_TOKEN_LIFETIME", 600),
+                refresh_token_lifetime_days=env.int("OIDC_REFRESH_TOKEN_DAYS", 30),
+                retired_key_published_days=env.int("OIDC_RETIRED_KEY_DAYS", 7),
+                signing_keys_encryption_key=env.str("SIGNING_KEYS_ENCRYPTION_KEY", ""),
+                pairwise_salt=env.str("OIDC_PAIRWISE_SALT", ""),
+                backchannel_timeout_seconds=env.float("BACKCHANNEL_LOGOUT_TIMEOUT", 5.0),
+                backchannel_retry_intervals_seconds=env.ints(
+                    "BACKCHANNEL_LOGOUT_RETRY_INTERVALS",
+                    OidcConfig.backchannel_retry_intervals_seconds,
+                ),
+                login_rate_limit=env.str("LOGIN_RATE_LIMIT", OidcConfig.login_rate_limit),
             ),
         )
 

@@ -21,6 +21,11 @@ PORT = int(os.environ.get("DEMO_PORT", "5000"))
 
 # (label, argv) of the processes started next to the service.
 COMPANIONS: list[tuple[str, list[str]]] = []
+# The two demo services of examples/ (issue 4): Livret scolaire and Inscription.
+COMPANIONS += [
+    (name, [sys.executable, "-m", "examples.relying_party", name])
+    for name in ("livret-scolaire", "inscription")
+]
 
 
 def prepare() -> None:
@@ -30,8 +35,10 @@ def prepare() -> None:
         subprocess.run([guichet, *step], check=True, cwd=ROOT)
 
 
-# Extra `guichet …` commands run once before start (demo data, keys, clients).
+# `guichet …` commands run before start, all idempotent: demo data, signing keys
+# (current + next) and the two demo services.
 PREPARE_STEPS: list[list[str]] = [["demo", "seed"]]
+PREPARE_STEPS += [["keys", "ensure"], ["clients", "ensure-demo", "--host", HOST]]
 
 
 def main() -> int:

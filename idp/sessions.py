@@ -17,6 +17,7 @@ from sqlalchemy import ForeignKey
 from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
@@ -82,7 +83,7 @@ def find_live(session_id: str | None, *, now: dt.datetime) -> LoginSession | Non
     """The live session with that id, its idle clock refreshed; None when gone or expired."""
     if not session_id:
         return None
-    login = db.session.get(LoginSession, session_id)
+    login = db.session.get(LoginSession, session_id, options=[joinedload(LoginSession.account)])
     if login is None or not login.is_live(now):
         return None
     if now - login.last_seen_at >= TOUCH_EVERY:

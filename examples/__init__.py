@@ -1,0 +1,1 @@
+"""Demo relying parties: small education services that sign parents in with Guichet."""

@@ -1,0 +1,29 @@
+"""SPEC §7: a parent agrees once that a non-trusted service receives some scopes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from accounts.models import Account
+from idp.extensions import db
+from idp.oauth_models import Consent
+from idp.oauth_models import OidcClient
+
+
+def covers(account: Account, client: OidcClient, scope: str) -> bool:
+    consent = db.session.scalar(
+        db.select(Consent).where(Consent.account_id == account.id, Consent.client_id == client.id)
+    )
+    return consent is not None and set(scope.split()) <= set(consent.scope.split())
+
+
+def record(account: Account, client: OidcClient, scope: str, *, now: dt.datetime) -> Consent:
+    consent = db.session.scalar(
+        db.select(Consent).where(Consent.account_id == account.id, Consent.client_id == client.id)
+    )
+    if consent is None:
+        consent = Consent(account_id=account.id, client_id=client.id, scope="", granted_at=now)
+        db.session.add(consent)
+    consent.scope = " ".join(sorted(set(consent.scope.split()) | set(scope.split())))
+    consent.granted_at = now
+    return consent

@@ -1,0 +1,27 @@
+"""Forms of the sign-in pages (Flask-WTF, CSRF), French labels and messages."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField
+from wtforms import StringField
+from wtforms.validators import DataRequired
+from wtforms.validators import Length
+
+
+class LoginForm(FlaskForm):
+    identifier = StringField(
+        _l("Identifiant"),
+        validators=[DataRequired(_l("Saisissez votre identifiant.")), Length(max=80)],
+        render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
+    )
+    password = PasswordField(
+        _l("Mot de passe"),
+        validators=[DataRequired(_l("Saisissez votre mot de passe.")), Length(max=200)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """A button and its CSRF token (consent, sign-out confirmation)."""

@@ -1,0 +1,262 @@
+"""Signing out for real (SPEC §7): the session ends, its tokens are revoked, and
+every service it reached receives a signed logout token (OpenID Connect
+Back-Channel Logout 1.0).
+
+Deliveries are rows (`LogoutDelivery`) written in the sign-out transaction and
+sent after commit: on the RQ queue when Redis is configured (retried by RQ), else
+in a background thread, one attempt whose failure schedules the next (sent again
+by `guichet sessions retry-logouts` or the next sign-out). The parent never waits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+import threading
+
+import requests
+from flask import Flask
+from flask import current_app
+from flask import g
+from joserfc import jwt
+
+from accounts import audit
+from accounts.models import Account
+from idp import claims
+from idp import sessions
+from idp import tokens
+from idp import web_session
+from idp.clock import utcnow
+from idp.extensions import db
+from idp.oauth_models import LogoutDelivery
+from idp.oauth_models import OidcClient
+from idp.oauth_models import SessionService
+from keys import services as keys
+
+log = logging.getLogger("guichet.logout")
+
+EVENT = "http://schemas.openid.net/event/backchannel-logout"
+PENDING_KEY = "guichet_logout_deliveries"
+
+
+def sign_out_browser(*, now: dt.datetime) -> sessions.LoginSession | None:
+    """The parent signs out of this browser (caller commits, then `dispatch_pending`)."""
+    login = web_session.sign_out(now=now, reason="logout")
+    if login is not None:
+        ids = end_sessions([login], now=now, reason="logout", keep_offline=True)
+        g.setdefault(PENDING_KEY, []).extend(ids)
+    return login
+
+
+def dispatch_pending() -> None:
+    """After the sign-out commit: send what `sign_out_browser` prepared."""
+    dispatch(g.pop(PENDING_KEY, []))
+
+
+def end_sessions(
+    logins: list[sessions.LoginSession], *, now: dt.datetime, reason: str, keep_offline: bool
+) -> list[int]:
+    """End the sessions, revoke their tokens, prepare one logout token per service
+    reached; returns the delivery ids to dispatch after commit."""
+    for login in logins:
+        sessions.end_session(login, now=now, reason=reason)
+    ids = [login.id for login in logins]
+    tokens.revoke_for_sessions(ids, now=now, keep_offline=keep_offline)
+    deliveries = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows = db.session.execute(
+            db.select(SessionService, sessions.LoginSession.account_id)
+            .join(
+                sessions.LoginSession, sessions.LoginSession.id == SessionService.login_session_id
+            )
+            .join(OidcClient, OidcClient.id == SessionService.client_id)
+            .where(
+                SessionService.login_session_id.in_(chunk),
+                OidcClient.backchannel_logout_uri.is_not(None),
+            )
+        ).all()
+        for service, account_id in rows:
+            delivery = LogoutDelivery(
+                client_id=service.client_id,
+                account_id=account_id,
+                login_session_id=service.login_session_id,
+                created_at=now,
+                next_attempt_at=now,
+            )
+            db.session.add(delivery)
+            deliveries.append(delivery)
+    db.session.flush()
+    return [d.id for d in deliveries]
+
+
+def revoke_sessions(
+    *, now: dt.datetime, school_uai: str | None = None, everyone: bool = False
+) -> tuple[int, int, list[int]]:
+    """The operators' safety switch (SPEC §7, 000): end every live session and revoke
+    every token, of one school's parents or of everyone. Returns (sessions, tokens,
+    delivery ids); the caller commits then dispatches."""
+    from registry.models import Guardian
+    from registry.models import GuardianPupil
+    from registry.models import Pupil
+    from registry.models import School
+
+    query = db.select(sessions.LoginSession).where(sessions.LoginSession.ended_at.is_(None))
+    accounts_query = None
+    school = None
+    if not everyone:
+        school = db.session.scalar(db.select(School).where(School.uai == school_uai))
+        if school is None:
+            raise LookupError(school_uai)
+        accounts_query = (
+            db.select(Guardian.account_id)
+            .join(GuardianPupil, GuardianPupil.guardian_id == Guardian.id)
+            .join(Pupil, Pupil.id == GuardianPupil.pupil_id)
+            .where(Pupil.school_id == school.id, Guardian.account_id.is_not(None))
+            .distinct()
+        )
+        query = query.where(sessions.LoginSession.account_id.in_(accounts_query))
+    logins = list(db.session.scalars(query))
+    delivery_ids = end_sessions(logins, now=now, reason="revoked", keep_offline=False)
+    if everyone:
+        count = db.session.execute(
+            db.update(tokens.Token).where(tokens.Token.revoked_at.is_(None)).values(revoked_at=now)
+        ).rowcount
+    else:
+        count = tokens.revoke_for_accounts(db.session.scalars(accounts_query).all(), now=now)
+    audit.record(
+        "sessions.revoked",
+        actor=audit.OPERATOR,
+        now=now,
+        school_id=school.id if school else None,
+        summary=f"{len(logins)} session(s), {count} jeton(s) révoqués",
+        details={"school": school_uai, "all": everyone},
+    )
+    return len(logins), count, delivery_ids
+
+
+# -- delivery -----------------------------------------------------------------------
+def logout_token(delivery: LogoutDelivery, *, now: dt.datetime) -> str:
+    """Back-Channel Logout 1.0 §2.4: iss, aud, iat, exp, jti, events, sub and sid;
+    typ logout+jwt; no nonce."""
+    client = delivery.client
+    salt = current_app.extensions["guichet.pairwise_salt"]
+    kid, alg, key = keys.signing_key(box=current_app.extensions["guichet.keybox"])
+    issued = int(now.replace(tzinfo=dt.UTC).timestamp())
+    payload = {
+        "iss": current_app.extensions["guichet.settings"].oidc.issuer,
+        "aud": client.client_id,
+        "iat": issued,
+        "exp": issued + 120,
+        "jti": secrets.token_urlsafe(16),
+        "sub": claims.pairwise_sub(delivery.account_id, client.sector, salt=salt),
+        "sid": claims.session_sid(delivery.login_session_id, salt=salt),
+        "events": {EVENT: {}},
+    }
+    return jwt.encode({"alg": alg, "kid": kid, "typ": "logout+jwt"}, payload, key, algorithms=[alg])
+
+
+def attempt(delivery_id: int, *, now: dt.datetime) -> bool | None:
+    """One delivery attempt; True when the service acknowledged (2xx), None when
+    there is nothing left to do."""
+    delivery = db.session.get(LogoutDelivery, delivery_id)
+    if delivery is None or delivery.delivered_at or delivery.gave_up_at:
+        return None
+    config = current_app.extensions["guichet.settings"].oidc
+    delivery.attempts += 1
+    delivery.last_attempt_at = now
+    try:
+        response = requests.post(
+            delivery.client.backchannel_logout_uri,
+            data={"logout_token": logout_token(delivery, now=now)},
+            timeout=config.backchannel_timeout_seconds,
+            allow_redirects=False,
+        )
+        ok = 200 <= response.status_code < 300
+        error = None if ok else f"HTTP {response.status_code}"
+    except requests.RequestException as exc:
+        ok, error = False, type(exc).__name__
+    if ok:
+        delivery.delivered_at = now
+        delivery.next_attempt_at = None
+        delivery.last_error = None
+    else:
+        delivery.last_error = error
+        intervals = config.backchannel_retry_intervals_seconds
+        if delivery.attempts > len(intervals):
+            delivery.gave_up_at = now
+            delivery.next_attempt_at = None
+            log.warning("back-channel logout to %s abandoned: %s", delivery.client.client_id, error)
+        else:
+            delivery.next_attempt_at = now + dt.timedelta(seconds=intervals[delivery.attempts - 1])
+            log.info(
+                "back-channel logout to %s failed (%s), retry later",
+                delivery.client.client_id,
+                error,
+            )
+    db.session.commit()
+    return ok
+
+
+def dispatch(delivery_ids: list[int]) -> None:
+    if not delivery_ids:
+        return
+    from messaging.queue import current_queue
+
+    queue = current_queue()
+    if queue is not None:
+        from idp import logout_jobs
+
+        logout_jobs.enqueue(queue, delivery_ids)
+        return
+    app = current_app._get_current_object()
+    threading.Thread(target=_attempt_in_thread, args=(app, list(delivery_ids)), daemon=True).start()
+
+
+def _attempt_in_thread(app: Flask, delivery_ids: list[int]) -> None:
+    with app.app_context():
+        try:
+            for delivery_id in delivery_ids:
+                attempt(delivery_id, now=utcnow())
+            retry_due(now=utcnow(), exclude=set(delivery_ids))
+        except Exception:
+            log.exception("back-channel logout thread failed")
+        finally:
+            db.session.remove()
+
+
+def retry_due(*, now: dt.datetime, exclude: set[int] = frozenset()) -> int:
+    """Send again the deliveries whose next attempt is due (no Redis: no RQ retries)."""
+    due = db.session.scalars(
+        db.select(LogoutDelivery.id).where(
+            LogoutDelivery.delivered_at.is_(None),
+            LogoutDelivery.gave_up_at.is_(None),
+            LogoutDelivery.next_attempt_at <= now,
+            LogoutDelivery.attempts > 0,
+        )
+    ).all()
+    count = 0
+    for delivery_id in due:
+        if delivery_id not in exclude:
+            attempt(delivery_id, now=now)
+            count += 1
+    return count
+
+
+def accounts_signed_in(account: Account) -> list[OidcClient]:
+    """The services this account's live sessions reached (for its account page)."""
+    return list(
+        db.session.scalars(
+            db.select(OidcClient)
+            .join(SessionService, SessionService.client_id == OidcClient.id)
+            .join(
+                sessions.LoginSession, sessions.LoginSession.id == SessionService.login_session_id
+            )
+            .where(
+                sessions.LoginSession.account_id == account.id,
+                sessions.LoginSession.ended_at.is_(None),
+            )
+            .distinct()
+        )
+    )

@@ -1,0 +1,387 @@
+"""All Authlib wiring of the OpenID Connect provider, in one place (STYLE §3).
+
+Grant subclasses are thin: they store and find codes and tokens. What Authlib
+1.9 leaves to us is closed here, each with its reason:
+- PKCE: S256 only, required for public clients (RFC 7636 §4.2, RFC 9700 §2.1.1);
+- authorization codes single-use, ≤ 60 s; a replay revokes what the code issued
+  (RFC 6749 §4.1.2, §10.5);
+- refresh tokens rotate, and a reused one revokes its family (RFC 9700 §4.14.2);
+- RFC 9207 `iss` in every authorization response;
+- `kid` in every signed token header (JWKS rotation).
+Access tokens are opaque (stored as digests), so no JWT `jti` is needed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.integrations.flask_oauth2 import ResourceProtector
+from authlib.oauth2.rfc6749 import InvalidRequestError
+from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc6750 import BearerTokenValidator
+from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
+from authlib.oauth2.rfc7636 import CodeChallenge
+from authlib.oauth2.rfc7662 import IntrospectionEndpoint
+from authlib.oauth2.rfc9207 import IssuerParameter
+from authlib.oidc.core import UserInfoEndpoint
+from authlib.oidc.core.grants import OpenIDCode
+from authlib.oidc.rpinitiated import EndSessionEndpoint
+from flask import Flask
+from flask import current_app
+from flask import g
+from flask import session
+from joserfc.jwk import KeySet
+from sqlalchemy.orm import joinedload
+
+from accounts.models import AccountState
+from accounts.secretbox import SecretBox
+from idp import claims as claims_module
+from idp import tokens
+from idp.clock import utcnow
+from idp.config import OidcConfig
+from idp.extensions import db
+from idp.oauth_models import AuthorizationCode
+from idp.oauth_models import OidcClient
+from idp.oauth_models import SessionService
+from idp.oauth_models import digest
+from idp.sessions import LoginSession
+from keys import services as keys
+
+server = AuthorizationServer()
+require_token = ResourceProtector()
+
+SERVICES_KEY = "oidc_services"
+ALL_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
+CONFIDENTIAL_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
+
+
+def setup_provider(app: Flask, oidc: OidcConfig, keybox: SecretBox, salt: bytes) -> None:
+    app.extensions["guichet.keybox"] = keybox
+    app.extensions["guichet.pairwise_salt"] = salt
+    server.init_app(app, query_client=query_client, save_token=tokens.save_token)
+    server.register_token_generator("default", tokens.generate_token)
+    server.register_grant(CodeGrant, [S256CodeChallenge(required=True), OpenIDExtension()])
+    server.register_grant(RefreshGrant)
+    server.register_client_auth_method("private_key_jwt", ClientAssertion())
+    server.register_endpoint(Revocation)
+    server.register_endpoint(Introspection)
+    server.register_endpoint(UserInfo(resource_protector=require_token))
+    server.register_endpoint(EndSession)
+    server.register_extension(Issuer())
+    if not require_token._token_validators:
+        require_token.register_token_validator(AccessTokenValidator())
+
+
+# -- shared helpers -------------------------------------------------------------
+def oidc_config() -> OidcConfig:
+    return current_app.extensions["guichet.settings"].oidc
+
+
+def issuer() -> str:
+    return oidc_config().issuer
+
+
+def pairwise_salt() -> bytes:
+    return current_app.extensions["guichet.pairwise_salt"]
+
+
+def signing() -> tuple[str, str, object]:
+    """(kid, alg, key) of the current signing key, looked up once per request."""
+    if "guichet_signing" not in g:
+        g.guichet_signing = keys.signing_key(box=current_app.extensions["guichet.keybox"])
+    return g.guichet_signing
+
+
+def public_jwks() -> dict:
+    config = oidc_config()
+    return keys.jwks(now=utcnow(), retired_days=config.retired_key_published_days)
+
+
+def commit_without_waiting_for_disk() -> None:
+    """Commit an authorization or token response without waiting for the disk flush
+    (PostgreSQL's `synchronous_commit = off`, for this transaction only). A database
+    crash may lose the last fraction of a second of these writes (codes, tokens, the
+    services a session reached, a consent just given): services then sign the parent
+    in again and the consent page shows again; nothing is wrongly granted. Sign-in,
+    sign-out and revocations keep the normal, durable commit."""
+    changed = db.session.new or db.session.dirty or db.session.deleted
+    if changed and db.engine.dialect.name == "postgresql":
+        db.session.execute(db.text("SET LOCAL synchronous_commit TO OFF"))
+    db.session.commit()
+
+
+def query_client(client_id: str) -> OidcClient | None:
+    """The client, looked up once per request (Authlib asks several times)."""
+    if not client_id or not isinstance(client_id, str):
+        return None
+    known = g.setdefault("guichet_clients", {})
+    if client_id not in known:
+        known[client_id] = db.session.scalar(
+            db.select(OidcClient).where(OidcClient.client_id == client_id)
+        )
+    return known[client_id]
+
+
+# -- authorization code grant ---------------------------------------------------
+class S256CodeChallenge(CodeChallenge):
+    """RFC 7636 with `plain` refused (RFC 9700 §2.1.1) and PKCE mandatory for
+    public clients from the authorization request on (RFC 7636 §4.4.1)."""
+
+    DEFAULT_CODE_CHALLENGE_METHOD = "S256"
+    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+    CODE_CHALLENGE_METHODS = {"S256": CodeChallenge.CODE_CHALLENGE_METHODS["S256"]}
+
+    def validate_code_challenge(self, grant, redirect_uri):
+        data = grant.request.payload.data
+        challenge = data.get("code_challenge")
+        if grant.request.client.is_public and not challenge:
+            raise InvalidRequestError("PKCE (code_challenge, S256) is required for public clients.")
+        if challenge and data.get("code_challenge_method") != "S256":
+            raise InvalidRequestError("Only 'code_challenge_method=S256' is supported.")
+        super().validate_code_challenge(grant, redirect_uri)
+
+
+def _remember_service(login_session_id: str, client_id: int, *, now: dt.datetime) -> None:
+    """Record that this session reached this service (back-channel logout), once: the
+    browser's cookie remembers which services are already recorded."""
+    recorded = session.get(SERVICES_KEY) or {}
+    if client_id in recorded.get(login_session_id, []):
+        return
+    if db.session.get(SessionService, (login_session_id, client_id)) is None:
+        db.session.add(
+            SessionService(login_session_id=login_session_id, client_id=client_id, first_at=now)
+        )
+    session[SERVICES_KEY] = {login_session_id: [*recorded.get(login_session_id, []), client_id]}
+
+
+class CodeGrant(grants.AuthorizationCodeGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = ALL_AUTH_METHODS
+
+    def save_authorization_code(self, code: str, request) -> None:
+        subject: claims_module.Subject = request.user
+        login = db.session.get(LoginSession, subject.login_session_id)
+        now = utcnow()
+        data = request.payload.data
+        db.session.add(
+            AuthorizationCode(
+                code_digest=digest(code),
+                client_id=request.client.id,
+                account_id=subject.account.id,
+                login_session_id=login.id,
+                redirect_uri=request.payload.redirect_uri,
+                scope=request.scope,
+                nonce=data.get("nonce"),
+                code_challenge=data.get("code_challenge"),
+                code_challenge_method=data.get("code_challenge_method"),
+                claims_request=subject.claims_request,
+                auth_time=login.auth_time,
+                acr=login.acr or "eidas1",
+                amr=list(login.amr or []),
+                created_at=now,
+                expires_at=now + dt.timedelta(seconds=oidc_config().code_lifetime_seconds),
+            )
+        )
+        _remember_service(login.id, request.client.id, now=now)
+
+    def query_authorization_code(self, code: str, client: OidcClient):
+        """RFC 6749 §4.1.2 and §10.5: a code works once, within its lifetime; a
+        second presentation revokes every token the first one produced."""
+        now = utcnow()
+        row = db.session.scalar(
+            db.select(AuthorizationCode)
+            .where(AuthorizationCode.code_digest == digest(code))
+            .options(joinedload(AuthorizationCode.account))
+        )
+        if row is None or row.client_id != client.id:
+            return None
+        claimed = db.session.execute(
+            db.update(AuthorizationCode)
+            .where(AuthorizationCode.id == row.id, AuthorizationCode.used_at.is_(None))
+            .values(used_at=now)
+        ).rowcount
+        if not claimed:
+            tokens.revoke_issued_by_code(row.id, now=now)
+            db.session.commit()
+            return None
+        # The claim commits with the tokens (the token view commits); a concurrent
+        # second use waits on the row lock, then finds it used.
+        if now > row.expires_at:
+            return None
+        return row
+
+    def delete_authorization_code(self, authorization_code) -> None:
+        """Kept, marked used (in query_authorization_code), so a replay is recognised."""
+
+    def authenticate_user(self, authorization_code: AuthorizationCode):
+        account = authorization_code.account
+        login = db.session.get(LoginSession, authorization_code.login_session_id)
+        if account.state != AccountState.ACTIVATED or login is None or login.ended_at is not None:
+            return None
+        return claims_module.Subject(
+            account=account,
+            client=authorization_code.client,
+            login_session_id=login.id,
+            claims_request=authorization_code.claims_request,
+        )
+
+
+class OpenIDExtension(OpenIDCode):
+    """ID tokens: signed with the current key (its `kid` in the header), `sub`
+    pairwise, `sid`, `auth_time`, `acr`, `amr`, `nonce`, `at_hash` (Authlib)."""
+
+    def __init__(self):
+        super().__init__(require_nonce=False)
+
+    def exists_nonce(self, nonce: str, request) -> bool:
+        """OIDC Core §15.5.2: the nonce is bound into the ID token and checked by the
+        client, which detects replays; the provider keeps no nonce history."""
+        return False
+
+    def resolve_client_private_key(self, client):
+        return signing()[2]
+
+    def get_client_algorithm(self, client) -> str:
+        return signing()[1]
+
+    def get_encode_header(self, client) -> dict:
+        kid, alg, _ = signing()
+        return {"alg": alg, "kid": kid, "typ": "JWT"}
+
+    def get_client_claims(self, client) -> dict:
+        now = int(utcnow().replace(tzinfo=dt.UTC).timestamp())
+        return {
+            "iss": issuer(),
+            "aud": [client.client_id],
+            "iat": now,
+            "exp": now + oidc_config().id_token_lifetime_seconds,
+        }
+
+    def generate_user_info(self, user, scope: str) -> dict:
+        return claims_module.id_token_claims(user, scope, salt=pairwise_salt())
+
+
+class RefreshGrant(grants.RefreshTokenGrant):
+    """RFC 6749 §6 with rotation: every use returns a new refresh token."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = ALL_AUTH_METHODS
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    def authenticate_refresh_token(self, refresh_token: str):
+        return tokens.use_refresh_token(refresh_token, self.request.client, now=utcnow())
+
+    def authenticate_user(self, refresh_token):
+        subject = refresh_token.get_user()
+        return subject if subject.account.state == AccountState.ACTIVATED else None
+
+    def revoke_old_credential(self, refresh_token) -> None:
+        tokens.retire_rotated(refresh_token, now=utcnow())
+
+
+class ClientAssertion(JWTBearerClientAssertion):
+    """private_key_jwt (OIDC Core §9, RFC 7523): the client signs with a key from its JWKS."""
+
+    CLIENT_AUTH_METHOD = "private_key_jwt"
+
+    def get_audiences(self) -> list[str]:
+        return [issuer(), issuer() + "/token"]
+
+    def validate_jti(self, claims, jti) -> bool:
+        return tokens.remember_assertion(
+            f"{claims['sub']}:{jti}", expires=claims.get("exp"), now=utcnow()
+        )
+
+    def resolve_client_public_key(self, client: OidcClient):
+        return KeySet.import_key_set(client.jwks or {"keys": []})
+
+
+class Issuer(IssuerParameter):
+    def get_issuer(self) -> str:
+        """RFC 9207 §2: every authorization response names its issuer."""
+        return issuer()
+
+
+# -- token endpoints --------------------------------------------------------------
+class AccessTokenValidator(BearerTokenValidator):
+    def authenticate_token(self, token_string: str):
+        return tokens.find(token_string, "access_token")
+
+
+class Revocation(RevocationEndpoint):
+    """RFC 7009. Public clients may revoke their own tokens (§2.1)."""
+
+    CLIENT_AUTH_METHODS = ALL_AUTH_METHODS
+
+    def query_token(self, token_string, token_type_hint):
+        return tokens.find_any(token_string, token_type_hint)
+
+    def revoke_token(self, token, request) -> None:
+        tokens.revoke(token, now=utcnow())
+
+
+class Introspection(IntrospectionEndpoint):
+    """RFC 7662; only authenticated (confidential) clients, and only for their tokens."""
+
+    CLIENT_AUTH_METHODS = CONFIDENTIAL_AUTH_METHODS
+
+    def query_token(self, token_string, token_type_hint):
+        return tokens.find_any(token_string, token_type_hint)
+
+    def check_permission(self, token, client, request) -> bool:
+        return token.check_client(client)
+
+    def introspect_token(self, token) -> dict:
+        row = token.row
+        sub = claims_module.pairwise_sub(row.account_id, row.client.sector, salt=pairwise_salt())
+        expires = row.refresh_expires_at if token.kind == "refresh_token" else row.expires_at
+        return {
+            "active": True,
+            "client_id": row.client.client_id,
+            "token_type": "Bearer" if token.kind == "access_token" else "refresh_token",
+            "scope": row.scope,
+            "sub": sub,
+            "aud": row.client.client_id,
+            "iss": issuer(),
+            "iat": _epoch(row.issued_at),
+            "exp": _epoch(expires),
+        }
+
+
+class UserInfo(UserInfoEndpoint):
+    def get_issuer(self) -> str:
+        return issuer()
+
+    def generate_user_info(self, user, scope: str) -> dict:
+        return claims_module.user_claims(user, scope, salt=pairwise_salt())
+
+    def resolve_private_key(self):
+        return signing()[2]
+
+
+class EndSession(EndSessionEndpoint):
+    """OIDC RP-Initiated Logout 1.0; what ending a session does is in idp.logout."""
+
+    def get_server_jwks(self):
+        return public_jwks()
+
+    def resolve_client_from_id_token_claims(self, id_token_claims: dict):
+        """Our ID tokens name one audience, as a one-element list."""
+        aud = id_token_claims.get("aud")
+        if isinstance(aud, list) and len(aud) == 1:
+            aud = aud[0]
+        return query_client(aud) if isinstance(aud, str) else None
+
+    def end_session(self, end_session_request) -> None:
+        from idp import logout
+
+        logout.sign_out_browser(now=utcnow())
+
+
+def _epoch(moment: dt.datetime) -> int:
+    return int(moment.replace(tzinfo=dt.UTC).timestamp())
+
+
+def new_family_id() -> str:
+    return secrets.token_hex(16)

@@ -1,0 +1,346 @@
+"""The provider's pages and endpoints: sign-in (`idp.login`, /connexion), sign-out
+(`idp.logout`, /deconnexion), and the OpenID Connect endpoints. Each view parses
+the request, calls Authlib (idp.provider) or a service, and renders or redirects."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+from authlib.oauth2 import OAuth2Error
+from authlib.oidc.core.errors import ConsentRequiredError
+from authlib.oidc.core.errors import LoginRequiredError
+from flask import Blueprint
+from flask import jsonify
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import validate_csrf
+from werkzeug.routing import BuildError
+from wtforms.validators import ValidationError
+
+from accounts.authentication import Next
+from accounts.authentication import authenticate
+from accounts.errors import DomainError
+from accounts.models import AccountState
+from idp import consents
+from idp import logout as logout_service
+from idp import provider
+from idp.claims import CLAIMS_SUPPORTED
+from idp.claims import SCOPES
+from idp.claims import Subject
+from idp.clock import paris_today
+from idp.clock import utcnow
+from idp.extensions import csrf
+from idp.extensions import db
+from idp.extensions import limiter
+from idp.forms import ConfirmForm
+from idp.forms import LoginForm
+from idp.runtime import passwords
+from idp.runtime import settings
+from idp.web_session import begin_pending
+from idp.web_session import current_login
+from idp.web_session import safe_next
+from idp.web_session import sign_in
+
+bp = Blueprint("idp", __name__)
+
+PENDING_STEPS = {
+    Next.ACTIVATE: ("activation", "enrollment.activate"),
+    Next.CHANGE_PASSWORD: ("change_password", "enrollment.choose_password"),
+    Next.CONFIRM_EMAIL: ("awaiting_email", "enrollment.awaiting_email"),
+}
+
+
+def optional_url(endpoint: str, **values) -> str | None:
+    """The URL of an endpoint another area provides, or None while it is not there."""
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+@bp.app_context_processor
+def _helpers():
+    return {"optional_url": optional_url}
+
+
+def _after_sign_in_default() -> str:
+    return optional_url("account.home") or url_for("idp.signed_in")
+
+
+# -- sign-in and sign-out ----------------------------------------------------------
+@bp.route("/connexion", methods=["GET", "POST"])
+@limiter.limit(lambda: settings().oidc.login_rate_limit, methods=["POST"])
+def login():
+    next_url = request.values.get("next")
+    target = safe_next(next_url, _after_sign_in_default())
+    if request.method == "GET" and current_login() is not None and not request.args.get("reauth"):
+        return redirect(target)
+    form = LoginForm(identifier=request.args.get("login_hint") or None)
+    error = None
+    if form.validate_on_submit():
+        now = utcnow()
+        try:
+            result = authenticate(
+                form.identifier.data,
+                form.password.data,
+                now=now,
+                passwords=passwords(),
+                rules=settings().accounts,
+                today=paris_today(now),
+            )
+        except DomainError as refusal:
+            db.session.commit()  # the failure counts towards throttling
+            error = refusal.message
+        else:
+            if result.next == Next.SIGNED_IN:
+                sign_in(result.account, now=now, amr=["pwd"], acr="eidas1")
+                db.session.commit()
+                return redirect(target)
+            purpose, endpoint = PENDING_STEPS[result.next]
+            step_url = optional_url(endpoint)
+            if step_url is None:
+                db.session.commit()
+                error = _unavailable_step()
+            else:
+                begin_pending(purpose, result.account, now=now, next=next_url)
+                db.session.commit()
+                return redirect(step_url)
+    status = 200 if error is None and not form.errors else 400
+    return render_template("idp/login.html", form=form, error=error, next_url=next_url), status
+
+
+def _unavailable_step() -> str:
+    from flask_babel import gettext
+
+    return gettext(
+        "Votre compte doit encore être activé, mais cette étape n'est pas disponible pour "
+        "le moment. Veuillez réessayer plus tard."
+    )
+
+
+@bp.get("/session")
+def signed_in():
+    login = current_login()
+    if login is None:
+        return redirect(url_for("idp.login"))
+    return render_template("idp/signed_in.html", account=login.account, form=ConfirmForm())
+
+
+@bp.route("/deconnexion", methods=["GET", "POST"])
+@csrf.exempt
+def logout():
+    """Sign-out, and the RP-Initiated Logout endpoint (`end_session_endpoint`)."""
+    try:
+        end_request = provider.server.validate_endpoint_request("end_session")
+    except OAuth2Error as error:
+        return render_template("idp/oidc_error.html", error=error), 400
+    if end_request.needs_confirmation and (request.method == "GET" or not _csrf_ok()):
+        return render_template(
+            "idp/confirm_logout.html", form=ConfirmForm(), client=end_request.client
+        )
+    response = provider.server.create_endpoint_response("end_session", end_request)
+    db.session.commit()
+    logout_service.dispatch_pending()
+    if response is not None:
+        return response
+    return render_template("idp/logged_out.html")
+
+
+def _csrf_ok() -> bool:
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except (ValidationError, CSRFError):
+        return False
+    return True
+
+
+# -- OpenID Connect endpoints -----------------------------------------------------------
+@bp.route("/authorize", methods=["GET", "POST"])
+@csrf.exempt
+def authorize():
+    now = utcnow()
+    login = current_login()
+    if login is not None and login.account.state != AccountState.ACTIVATED:
+        login = None
+    subject = None
+    if login is not None:
+        subject = Subject(
+            account=login.account,
+            client=None,
+            login_session_id=login.id,
+            claims_request=_claims_parameter(),
+        )
+    try:
+        grant = provider.server.get_consent_grant(end_user=subject)
+    except OAuth2Error as error:
+        return _authorization_error(error)
+    state = request.values.get("state")
+    prompts = (request.values.get("prompt") or "").split()
+    max_age = _int(request.values.get("max_age"))
+    stale = (
+        login is not None
+        and max_age is not None
+        and (now - login.auth_time).total_seconds() > max_age
+    )
+    if subject is None or "login" in prompts or stale:
+        if "none" in prompts:
+            return _authorization_error(
+                LoginRequiredError(redirect_uri=grant.redirect_uri, state=state)
+            )
+        return _to_sign_in(reauth=subject is not None)
+    client = grant.client
+    subject.client = client
+    scope = grant.request.scope
+    if not client.trusted and (
+        "consent" in prompts or not consents.covers(login.account, client, scope)
+    ):
+        if "none" in prompts:
+            return _authorization_error(
+                ConsentRequiredError(redirect_uri=grant.redirect_uri, state=state)
+            )
+        decision = request.form.get("decision") if request.method == "POST" else None
+        if decision is None or not _csrf_ok():
+            scopes = [SCOPES[s] for s in scope.split() if s in SCOPES]
+            return render_template(
+                "idp/consent.html",
+                client=client,
+                scopes=scopes,
+                form=ConfirmForm(),
+                action=request.full_path,
+            )
+        if decision != "allow":
+            return provider.server.create_authorization_response(grant=grant, grant_user=None)
+        consents.record(login.account, client, scope, now=now)
+    response = provider.server.create_authorization_response(grant=grant, grant_user=subject)
+    provider.commit_without_waiting_for_disk()
+    return response
+
+
+def _to_sign_in(*, reauth: bool):
+    """To the sign-in page, back here afterwards without `prompt=login` (no loop)."""
+    args = request.args.to_dict(flat=True)
+    if request.method == "POST":
+        args.update({k: v for k, v in request.form.items() if k not in ("csrf_token", "decision")})
+    prompts = [p for p in (args.pop("prompt", "") or "").split() if p != "login"]
+    if prompts:
+        args["prompt"] = " ".join(prompts)
+    if reauth:
+        args.pop("max_age", None)
+    back = url_for("idp.authorize") + "?" + urlencode(args)
+    params = {"next": back}
+    if args.get("login_hint"):
+        params["login_hint"] = args["login_hint"]
+    if reauth:
+        params["reauth"] = "1"
+    return redirect(url_for("idp.login", **params))
+
+
+def _authorization_error(error: OAuth2Error):
+    """RFC 6749 §4.1.2.1: errors go back to the client only when the client and its
+    redirect URI are known and valid; otherwise the parent sees an error page."""
+    if getattr(error, "redirect_uri", None):
+        response = provider.server.handle_error_response(None, error)
+        provider.Issuer().add_issuer_parameter(provider.server, response)
+        return response
+    return render_template("idp/oidc_error.html", error=error), 400
+
+
+def _claims_parameter() -> dict | None:
+    """OIDC Core §5.5 `claims`: honoured when well-formed, ignored otherwise."""
+    raw = request.values.get("claims")
+    if not raw:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _int(raw: str | None) -> int | None:
+    try:
+        return int(raw) if raw not in (None, "") else None
+    except ValueError:
+        return None
+
+
+@bp.post("/token")
+@csrf.exempt
+def token():
+    response = provider.server.create_token_response()
+    provider.commit_without_waiting_for_disk()
+    return response
+
+
+@bp.route("/userinfo", methods=["GET", "POST"])
+@csrf.exempt
+def userinfo():
+    return provider.server.create_endpoint_response("userinfo")
+
+
+@bp.post("/revoke")
+@csrf.exempt
+def revoke():
+    return provider.server.create_endpoint_response("revocation")
+
+
+@bp.post("/introspect")
+@csrf.exempt
+def introspect():
+    return provider.server.create_endpoint_response("introspection")
+
+
+@bp.get("/jwks.json")
+def jwks():
+    response = jsonify(provider.public_jwks())
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@bp.get("/.well-known/openid-configuration")
+def discovery():
+    response = jsonify(provider_metadata())
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+def provider_metadata() -> dict:
+    """OpenID Connect Discovery 1.0 §3, RFC 8414, RFC 9207, Back-Channel Logout §2.1."""
+    base = provider.issuer()
+    algs = sorted({key["alg"] for key in provider.public_jwks()["keys"]}) or ["RS256"]
+    auth_methods = provider.ALL_AUTH_METHODS
+    return {
+        "issuer": base,
+        "authorization_endpoint": base + "/authorize",
+        "token_endpoint": base + "/token",
+        "userinfo_endpoint": base + "/userinfo",
+        "jwks_uri": base + "/jwks.json",
+        "end_session_endpoint": base + "/deconnexion",
+        "revocation_endpoint": base + "/revoke",
+        "introspection_endpoint": base + "/introspect",
+        "scopes_supported": list(SCOPES),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": algs,
+        "token_endpoint_auth_methods_supported": auth_methods,
+        "token_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256"],
+        "revocation_endpoint_auth_methods_supported": auth_methods,
+        "introspection_endpoint_auth_methods_supported": provider.CONFIDENTIAL_AUTH_METHODS,
+        "code_challenge_methods_supported": ["S256"],
+        "claims_supported": CLAIMS_SUPPORTED,
+        "claims_parameter_supported": True,
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+        "prompt_values_supported": ["none", "login", "consent"],
+        "acr_values_supported": ["eidas1"],
+        "ui_locales_supported": ["fr"],
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
+        "authorization_response_iss_parameter_supported": True,
+    }

@@ -1,0 +1,203 @@
+"""The provider over real HTTP: an app whose issuer is its own local address, a
+signed-in browser (requests), registered services, and a relying party's client
+(Authlib's OAuth2Session)."""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+import requests
+from authlib.integrations.requests_client import OAuth2Session
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from joserfc import jwt
+from joserfc.jwk import KeySet
+from werkzeug.serving import make_server
+
+from idp import clients
+from idp.clock import utcnow
+from idp.extensions import db
+from keys import services as keys
+from tests import factories
+
+PASSWORD = "Secret123"
+RP = "http://rp.example"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Provider:
+    url: str
+    app: object
+
+    def ctx(self):
+        return self.app.app_context()
+
+    def add_client(self, **fields) -> tuple[str, str | None]:
+        fields.setdefault("name", "Livret scolaire")
+        fields.setdefault("redirect_uris", [RP + "/callback"])
+        fields.setdefault("post_logout_redirect_uris", [RP + "/"])
+        fields.setdefault("scope", "openid profile email phone children offline_access")
+        fields.setdefault("trusted", True)
+        with self.ctx():
+            client, secret = clients.add_client(now=utcnow(), **fields)
+            db.session.commit()
+            return client.client_id, secret
+
+    def parent(self, *, children: int = 1, school_uai: str | None = None, **names) -> str:
+        """An Activé parent with `children` pupils; returns the identifier."""
+        with self.ctx():
+            school = factories.make_school(uai=school_uai)
+            guardian, _ = factories.make_family(school, children=children, **names)
+            factories.activate(guardian.account, password=PASSWORD)
+            db.session.commit()
+            return guardian.account.identifier
+
+    def jwks(self) -> KeySet:
+        return KeySet.import_key_set(requests.get(self.url + "/jwks.json", timeout=5).json())
+
+    def decode(self, token: str):
+        return jwt.decode(token, self.jwks(), algorithms=["RS256", "ES256"])
+
+    def sign_in(self, identifier: str, password: str = PASSWORD) -> requests.Session:
+        browser = requests.Session()
+        page = browser.get(self.url + "/connexion", timeout=5)
+        response = browser.post(
+            self.url + "/connexion",
+            data={
+                "csrf_token": csrf_token(page.text),
+                "identifier": identifier,
+                "password": password,
+            },
+            allow_redirects=False,
+            timeout=5,
+        )
+        assert response.status_code == 302, response.text
+        return browser
+
+    def rp(self, client_id: str, secret: str | None, **kwargs) -> OAuth2Session:
+        kwargs.setdefault("scope", "openid profile")
+        kwargs.setdefault("redirect_uri", RP + "/callback")
+        kwargs.setdefault("code_challenge_method", "S256")
+        return OAuth2Session(client_id, secret, **kwargs)
+
+    def authorize(self, browser: requests.Session, session: OAuth2Session, **params):
+        """The browser follows the RP's authorization URL; returns (response, verifier, state)."""
+        verifier = params.pop("code_verifier", "v" * 50)
+        url, state = session.create_authorization_url(
+            self.url + "/authorize", code_verifier=verifier, **params
+        )
+        response = browser.get(url, allow_redirects=False, timeout=5)
+        return response, verifier, state
+
+    def code_flow(self, browser, session, **params) -> dict:
+        """Authorize then exchange the code; returns the token response."""
+        response, verifier, state = self.authorize(browser, session, **params)
+        assert response.status_code == 302, response.text
+        return session.fetch_token(
+            self.url + "/token",
+            authorization_response=response.headers["Location"],
+            code_verifier=verifier,
+            state=state,
+        )
+
+
+def csrf_token(html: str) -> str:
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+
+
+def challenge(verifier: str) -> str:
+    return create_s256_code_challenge(verifier)
+
+
+@pytest.fixture
+def provider(make_app) -> Iterator[Provider]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    app = make_app(PUBLIC_URL=url)
+    with app.app_context():
+        keys.ensure_current("RS256", box=app.extensions["guichet.keybox"], now=utcnow())
+        db.session.commit()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield Provider(url, app)
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def parent(provider) -> str:
+    return provider.parent()
+
+
+@pytest.fixture
+def browser(provider, parent) -> requests.Session:
+    return provider.sign_in(parent)
+
+
+@pytest.fixture
+def livret(provider) -> tuple[str, str]:
+    return provider.add_client(name="Livret scolaire", sector="livret.example")
+
+
+@dataclass
+class LogoutReceiver:
+    """A relying party's back-channel logout endpoint on a local port."""
+
+    url: str
+    tokens: list
+    status: int = 200
+
+
+@pytest.fixture
+def receiver() -> Iterator[LogoutReceiver]:
+    from werkzeug.wrappers import Request
+    from werkzeug.wrappers import Response
+
+    port = free_port()
+    state = LogoutReceiver(url=f"http://127.0.0.1:{port}/backchannel-logout", tokens=[])
+
+    @Request.application
+    def endpoint(request):
+        if state.status < 300:
+            state.tokens.append(request.form.get("logout_token"))
+        return Response("", status=state.status)
+
+    server = make_server("127.0.0.1", port, endpoint, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield state
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+def deliver_logouts(provider: Provider, *, expected: int) -> None:
+    """Let the back-channel deliveries run: the RQ worker when Redis is configured,
+    otherwise wait for the background thread's attempts."""
+    import time
+
+    from idp.oauth_models import LogoutDelivery
+    from messaging.queue import current_queue
+    from messaging.queue import run_worker
+
+    with provider.ctx():
+        if current_queue() is not None:
+            run_worker(burst=True)
+            return
+        for _ in range(100):
+            db.session.remove()
+            rows = db.session.scalars(db.select(LogoutDelivery)).all()
+            if len(rows) >= expected and all(r.attempts > 0 for r in rows):
+                return
+            time.sleep(0.05)
+        raise AssertionError("the back-channel logouts were not attempted")

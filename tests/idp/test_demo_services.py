@@ -1,0 +1,75 @@
+"""The two demo services of examples/ against the provider, all over real HTTP:
+sign into one, open the other without a password, see the parent's name and
+children, sign out once and be signed out of both (issue 4, "Two demo services")."""
+
+import re
+import threading
+
+import pytest
+import requests
+from werkzeug.serving import make_server
+
+from examples.relying_party import create_app
+from idp.oidc_cli import DEMO_CLIENTS
+from tests.idp.conftest import PASSWORD
+from tests.idp.conftest import csrf_token
+from tests.idp.conftest import deliver_logouts
+from tests.idp.conftest import free_port
+
+
+@pytest.fixture
+def services(provider):
+    ports = [free_port() for _ in DEMO_CLIENTS]
+    bases = [f"http://127.0.0.1:{port}" for port in ports]
+    servers = []
+    for demo, port, base in zip(DEMO_CLIENTS, ports, bases, strict=True):
+        provider.add_client(
+            name=demo["name"],
+            client_id=demo["client_id"],
+            client_secret=demo["client_secret"],
+            redirect_uris=[base + "/callback"],
+            post_logout_redirect_uris=[base + "/"],
+            backchannel_logout_uri=base + "/backchannel-logout",
+            scope=demo["scope"],
+            trusted=demo["trusted"],
+            sector=base,
+        )
+        others = [b + "/" for b in bases if b != base]
+        app = create_app(demo["client_id"], issuer=provider.url, base=base, others=others)
+        server = make_server("127.0.0.1", port, app, threaded=True)
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+        servers.append(server)
+    yield bases
+    for server in servers:
+        server.shutdown()
+
+
+def test_single_sign_on_and_single_sign_out_across_the_two_services(provider, parent, services):
+    livret, inscription = services
+    browser = requests.Session()
+    sign_in = browser.get(livret + "/login", timeout=5)
+    assert "Connexion à vos services en ligne" in sign_in.text
+    home = browser.post(
+        sign_in.url,
+        data={"csrf_token": csrf_token(sign_in.text), "identifier": parent, "password": PASSWORD},
+        timeout=5,
+    )
+    assert home.url == livret + "/"
+    assert "Gérald Martin" in home.text and "Léa Martin" in home.text
+
+    consent = browser.get(inscription + "/login", timeout=5)
+    assert "Inscription" in consent.text and "Autoriser" in consent.text
+    action = re.search(r'<form method="post" action="([^"]+)"', consent.text).group(1)
+    other = browser.post(
+        provider.url + action.replace("&amp;", "&"),
+        data={"csrf_token": csrf_token(consent.text), "decision": "allow"},
+        timeout=5,
+    )
+    assert other.url == inscription + "/"
+    assert "Gérald Martin" in other.text
+
+    out = browser.get(livret + "/logout", timeout=5)
+    assert out.url.startswith(livret + "/")
+    assert "Vous n'êtes pas connecté" in out.text
+    deliver_logouts(provider, expected=2)
+    assert "Vous n'êtes pas connecté" in browser.get(inscription + "/", timeout=5).text
