@@ -11,6 +11,7 @@ from wtforms import PasswordField
 from wtforms import RadioField
 from wtforms import SelectField
 from wtforms import StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 from wtforms.validators import EqualTo
 from wtforms.validators import InputRequired
@@ -21,27 +22,27 @@ from accounts.contact import normalise_email
 
 # The prefixes a parent picks from (SPEC §6.3: «avec l'indicatif»): France and overseas first.
 MOBILE_REGIONS = [
-    ("FR", _l("France métropolitaine (+33)")),
-    ("GP", _l("Guadeloupe (+590)")),
-    ("MQ", _l("Martinique (+596)")),
-    ("GF", _l("Guyane (+594)")),
-    ("RE", _l("La Réunion (+262)")),
-    ("YT", _l("Mayotte (+262)")),
-    ("PM", _l("Saint-Pierre-et-Miquelon (+508)")),
-    ("NC", _l("Nouvelle-Calédonie (+687)")),
-    ("PF", _l("Polynésie française (+689)")),
-    ("WF", _l("Wallis-et-Futuna (+681)")),
-    ("BE", _l("Belgique (+32)")),
-    ("CH", _l("Suisse (+41)")),
-    ("LU", _l("Luxembourg (+352)")),
-    ("DE", _l("Allemagne (+49)")),
-    ("ES", _l("Espagne (+34)")),
-    ("IT", _l("Italie (+39)")),
-    ("PT", _l("Portugal (+351)")),
-    ("GB", _l("Royaume-Uni (+44)")),
-    ("MA", _l("Maroc (+212)")),
-    ("DZ", _l("Algérie (+213)")),
-    ("TN", _l("Tunisie (+216)")),
+    SelectChoice("FR", _l("France métropolitaine (+33)")),
+    SelectChoice("GP", _l("Guadeloupe (+590)")),
+    SelectChoice("MQ", _l("Martinique (+596)")),
+    SelectChoice("GF", _l("Guyane (+594)")),
+    SelectChoice("RE", _l("La Réunion (+262)")),
+    SelectChoice("YT", _l("Mayotte (+262)")),
+    SelectChoice("PM", _l("Saint-Pierre-et-Miquelon (+508)")),
+    SelectChoice("NC", _l("Nouvelle-Calédonie (+687)")),
+    SelectChoice("PF", _l("Polynésie française (+689)")),
+    SelectChoice("WF", _l("Wallis-et-Futuna (+681)")),
+    SelectChoice("BE", _l("Belgique (+32)")),
+    SelectChoice("CH", _l("Suisse (+41)")),
+    SelectChoice("LU", _l("Luxembourg (+352)")),
+    SelectChoice("DE", _l("Allemagne (+49)")),
+    SelectChoice("ES", _l("Espagne (+34)")),
+    SelectChoice("IT", _l("Italie (+39)")),
+    SelectChoice("PT", _l("Portugal (+351)")),
+    SelectChoice("GB", _l("Royaume-Uni (+44)")),
+    SelectChoice("MA", _l("Maroc (+212)")),
+    SelectChoice("DZ", _l("Algérie (+213)")),
+    SelectChoice("TN", _l("Tunisie (+216)")),
 ]
 
 REQUIRED = _l("Ce champ est obligatoire.")
@@ -193,8 +194,8 @@ class LostPasswordForm(FlaskForm):
     mode = RadioField(
         _l("Recevoir"),
         choices=[
-            ("email", _l("un lien par courriel")),
-            ("sms", _l("un code par SMS")),
+            SelectChoice("email", _l("un lien par courriel")),
+            SelectChoice("sms", _l("un code par SMS")),
         ],
         default="email",
         validators=[InputRequired(REQUIRED)],
