@@ -3,8 +3,9 @@
 The contact on record is the registry's (the school's) email or mobile, or the
 account's own once confirmed. Every request gets the same answer on screen
 whether or not an account matches, and the same work is done before answering
-(the sending itself happens after the commit): nothing tells an onlooker that an
-identifier, an address or a number is known. An account never activated, or
+(the sending itself happens after the commit, through the job queue when Redis
+is configured, SMS included): nothing tells an onlooker that an identifier, an
+address or a number is known. An account never activated, or
 whose email is not confirmed, receives the explanation (and, when it awaits its
 activation, a fresh activation email C07) at the contact on record instead.
 
@@ -114,6 +115,7 @@ def send_identifiers_by_sms(mobile: str, *, now: dt.datetime) -> None:
             "lost_identifier",
             {"identifiers": [a.identifier for a in found], **product_context()},
             now=now,
+            immediate=False,
         )
 
 
@@ -173,7 +175,9 @@ def request_reset_by_sms(identifier: str, *, now: dt.datetime, secret: str, prod
         return decoy
     if account.state != AccountState.ACTIVATED:
         if not _recently_sent(mobile, "account_not_activated", now=now):
-            compose_sms(mobile, "account_not_activated", product_context(), now=now)
+            compose_sms(
+                mobile, "account_not_activated", product_context(), now=now, immediate=False
+            )
             if account.state == AccountState.ACTIVATING and account.email:
                 services.send_activation_email(account, account.email, now=now)
         return decoy
@@ -185,6 +189,7 @@ def request_reset_by_sms(identifier: str, *, now: dt.datetime, secret: str, prod
             secret=secret,
             context={"account_id": account.id},
             product_name=product,
+            immediate=False,
         )
     except sms_codes.TooManyCodes:
         return decoy
