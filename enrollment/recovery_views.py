@@ -3,6 +3,9 @@ for every request; the outcome of a sending is never shown here."""
 
 from __future__ import annotations
 
+import time
+
+from flask import current_app
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -27,6 +30,18 @@ from idp.extensions import limiter
 
 CODE_KEY = "lost_password"
 PER_IDENTIFIER_LIMIT = "5 per hour"
+# Every answer of these pages takes at least this long, so that the work done for a
+# known contact (composing, and without a job queue sending) does not show in the
+# timing. Slower sending (a remote SMTP relay with no queue) can exceed it: production
+# runs with REDIS_URL, where the messages are queued (docs/enrollment.md).
+DEFAULT_MIN_SECONDS = 0.3
+
+
+def _answer_no_sooner_than(started: float) -> None:
+    floor = current_app.config.get("RECOVERY_MIN_SECONDS", DEFAULT_MIN_SECONDS)
+    remaining = started + float(floor) - time.monotonic()
+    if remaining > 0:
+        time.sleep(remaining)
 
 
 def _typed_identifier() -> str:
@@ -41,12 +56,13 @@ def lost_identifier():
         return render_template("enrollment/lost_identifier_choice.html")
     form = LostIdentifierEmailForm() if mode == "email" else LostIdentifierSmsForm()
     if form.validate_on_submit():
-        now = utcnow()
+        started, now = time.monotonic(), utcnow()
         if mode == "email":
             recovery.send_identifiers_by_email(form.email.normalised, now=now)
         else:
             recovery.send_identifiers_by_sms(form.mobile_e164, now=now)
         db.session.commit()
+        _answer_no_sooner_than(started)
         return render_template("enrollment/lost_identifier_sent.html", mode=mode)
     return render_template("enrollment/lost_identifier.html", form=form, mode=mode)
 
@@ -57,16 +73,18 @@ def lost_identifier():
 def lost_password():
     form = LostPasswordForm()
     if form.validate_on_submit():
-        now = utcnow()
+        started, now = time.monotonic(), utcnow()
         settings = runtime.settings()
         if form.mode.data == "email":
             recovery.request_reset_by_email(form.identifier.data, form.email.normalised, now=now)
             db.session.commit()
+            _answer_no_sooner_than(started)
             return render_template("enrollment/lost_password_sent.html")
         session[CODE_KEY] = recovery.request_reset_by_sms(
             form.identifier.data, now=now, secret=settings.secret_key, product=settings.product.name
         )
         db.session.commit()
+        _answer_no_sooner_than(started)
         return redirect(url_for(".lost_password_code"))
     return render_template("enrollment/lost_password.html", form=form)
 

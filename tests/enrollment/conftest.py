@@ -88,7 +88,9 @@ def app(make_app):
     Rate limits count in memory here even when REDIS_URL is set: the shared Redis
     is emptied by every other xdist worker's test setup, which would reset a count
     half-way through a limit test."""
-    return make_app(WTF_CSRF_ENABLED=False, RATELIMIT_STORAGE_URI="memory://")
+    return make_app(
+        WTF_CSRF_ENABLED=False, RATELIMIT_STORAGE_URI="memory://", RECOVERY_MIN_SECONDS=0
+    )
 
 
 def last_message(to: str | None = None) -> Message:

@@ -271,3 +271,30 @@ def test_lost_password_requests_are_limited_per_identifier(client, activated, cl
         ask_link(client, activated.identifier)
     assert ask_link(client, activated.identifier).status_code == 429
     assert ask_link(client, "quelqu.un").status_code == 200
+
+
+@pytest.mark.parametrize("mode", ["email", "sms"])
+def test_known_and_unknown_identifiers_answer_in_the_same_time(make_app, mode):
+    import time
+
+    app = make_app(
+        WTF_CSRF_ENABLED=False, RATELIMIT_STORAGE_URI="memory://", RECOVERY_MIN_SECONDS=0.2
+    )
+    with app.app_context():
+        account = factories.make_family(factories.make_school())[0].account
+        factories.activate(account, password="Secret123")
+        db.session.commit()
+        identifier = account.identifier
+    client = app.test_client()
+
+    def timed(who):
+        started = time.monotonic()
+        client.post("/mot-de-passe-perdu", data={"identifier": who, "mode": mode, "email": EMAIL})
+        return time.monotonic() - started
+
+    timed("pour.chauffer")  # templates compiled, connections opened
+    known, unknown = timed(identifier), timed("inconnu.x")
+    with app.app_context():
+        assert message_count() == 1  # the known one was really served
+    assert known >= 0.2 and unknown >= 0.2
+    assert abs(known - unknown) < 0.05
