@@ -105,7 +105,7 @@ def resend_email():
 
 
 @bp.route("/adresse/valider/<token>", methods=["GET", "POST"])
-@limiter.limit(GUESS_LIMIT, methods=["POST"])
+@limiter.limit(GUESS_LIMIT)
 def confirm_email(token: str):
     """003: the link opens a page whose «Envoyer» button confirms the new address."""
     now = utcnow()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import phonenumbers
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -46,6 +48,20 @@ MOBILE_REGIONS = [
 ]
 
 REQUIRED = _l("Ce champ est obligatoire.")
+# The browser's date picker sends ISO dates; without one, parents type French dates.
+DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y")
+
+
+def parse_date(raw: str | None) -> dt.date | None:
+    text = (raw or "").strip()
+    for pattern in DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
 PASSWORD_HINT = _l("De 8 à 14 caractères, avec au moins une lettre et au moins un chiffre.")
 
 
@@ -124,8 +140,9 @@ class ActivationForm(NewPasswordForm):
     )
     birth_date = DateField(
         _l("Date de naissance"),
+        description=_l("Format attendu : jj/mm/aaaa."),
         validators=[InputRequired(REQUIRED)],
-        format="%Y-%m-%d",
+        format=list(DATE_FORMATS),
     )
     terms = _terms_field()
 

@@ -140,7 +140,7 @@ def lost_password_new():
 
 
 @bp.route("/mot-de-passe-perdu/lien/<token>", methods=["GET", "POST"])
-@limiter.limit(GUESS_LIMIT, methods=["POST"])
+@limiter.limit(GUESS_LIMIT)
 def reset_password(token: str):
     now = utcnow()
     try:

@@ -19,6 +19,7 @@ from enrollment.forms import CodeForm
 from enrollment.forms import ConfirmForm
 from enrollment.forms import RegisterForm
 from enrollment.forms import RegistrationPasswordForm
+from enrollment.forms import parse_date
 from enrollment.views import GUESS_LIMIT
 from enrollment.views import SEND_LIMIT
 from enrollment.views import refused
@@ -184,9 +185,7 @@ def _children_answers(pupils, errors) -> tuple[dict[int, dt.date | None], set[in
         if request.form.get(f"not_mine_{pupil.id}"):
             not_mine.add(pupil.id)
             continue
-        raw = (request.form.get(f"birth_date_{pupil.id}") or "").strip()
-        try:
-            answers[pupil.id] = dt.date.fromisoformat(raw)
-        except ValueError:
-            errors[pupil.id] = _("Saisissez la date de naissance de l'enfant.")
+        answers[pupil.id] = parse_date(request.form.get(f"birth_date_{pupil.id}"))
+        if answers[pupil.id] is None:
+            errors[pupil.id] = _("Saisissez la date de naissance de l'enfant (jj/mm/aaaa).")
     return answers, not_mine

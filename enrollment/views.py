@@ -136,7 +136,7 @@ def awaiting_email():
 
 
 @bp.route("/activation/valider/<token>", methods=["GET", "POST"])
-@limiter.limit(GUESS_LIMIT, methods=["POST"])
+@limiter.limit(GUESS_LIMIT)
 def confirm_email(token: str):
     """The link of C07. Opening it shows a button; only the POST uses the link, so a
     mail client that fetches links ahead does not spend it."""

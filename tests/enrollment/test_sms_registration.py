@@ -250,3 +250,21 @@ def test_records_of_an_activated_account_gain_the_other_accounts_children(
     db.session.refresh(other_account)
     assert other_account.state == AccountState.DELETED
     assert {p.first_name for p in guardian.account.children()} == {"Léa", "Zoé"}
+
+
+def test_a_birth_date_typed_the_french_way_is_understood(client, family, clock):
+    _account, pupils = family
+    send(client)
+    enter_code(client)
+    dates = {p.id: p.birth_date.strftime("%d/%m/%Y") for p in pupils}
+    assert confirm(client, pupils, dates=dates).headers["Location"] == "/inscription/mot-de-passe"
+
+
+def test_a_missing_birth_date_is_asked_for_without_counting_a_failure(client, family, clock):
+    _account, pupils = family
+    send(client)
+    enter_code(client)
+    for _ in range(4):
+        response = confirm(client, pupils, dates={pupils[0].id: ""})
+        assert "Saisissez la date de naissance" in text(response)
+    assert confirm(client, pupils).status_code == 302
