@@ -13,8 +13,10 @@ from flask import session
 from flask import url_for
 from flask_babel import gettext as _
 
+from accounts import email_links
 from accounts.errors import DomainError
 from accounts.models import Account
+from accounts.sms_codes import SmsChallenge
 from enrollment import account_bp as bp
 from enrollment import merge as merging
 from enrollment import profile
@@ -111,7 +113,7 @@ def confirm_email(token: str):
     now = utcnow()
     form = ConfirmForm()
     try:
-        link = profile.email_links.peek(token, profile.email_links.EMAIL_CHANGE, now=now)
+        link = email_links.peek(token, email_links.EMAIL_CHANGE, now=now)
         if request.method == "POST" and form.validate_on_submit():
             profile.confirm_email_change(token, now=now)
             db.session.commit()
@@ -186,7 +188,7 @@ def resend_mobile_code():
     """«Je n'ai pas reçu de code de vérification par SMS»: a new code, after a delay."""
     account = web_session.current_account()
     previous = session.get(MOBILE_KEY)
-    earlier = db.session.get(profile.sms_codes.SmsChallenge, previous) if previous else None
+    earlier = db.session.get(SmsChallenge, previous) if previous else None
     if earlier is None or not ConfirmForm().validate_on_submit():
         return redirect(url_for(".change_mobile"))
     now = utcnow()

@@ -12,6 +12,7 @@ from flask import request
 from flask import session
 from flask import url_for
 
+from accounts import email_links
 from accounts.errors import DomainError
 from enrollment import bp
 from enrollment import recovery
@@ -144,7 +145,7 @@ def lost_password_new():
 def reset_password(token: str):
     now = utcnow()
     try:
-        recovery.email_links.peek(token, recovery.email_links.PASSWORD_RESET, now=now)
+        email_links.peek(token, email_links.PASSWORD_RESET, now=now)
     except DomainError as exc:
         return render_template("enrollment/link_invalid.html", error=exc.message), 400
     form = NewPasswordForm()

@@ -12,6 +12,7 @@ from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 
+from accounts import email_links
 from accounts.errors import DomainError
 from accounts.models import AccountState
 from enrollment import bp
@@ -143,7 +144,7 @@ def confirm_email(token: str):
     now = utcnow()
     form = ConfirmForm()
     try:
-        link = services.email_links.peek(token, services.email_links.ACTIVATION, now=now)
+        link = email_links.peek(token, email_links.ACTIVATION, now=now)
         if request.method == "POST" and form.validate_on_submit():
             account = services.confirm_activation_link(token, now=now)
             db.session.commit()
