@@ -112,10 +112,10 @@ def register_children():
             except DomainError as exc:
                 return _failure(refused(exc))
             else:
-                db.session.commit()
-                if not journey.needs_password:
-                    return _done(journey, signed_in=False)
-                return redirect(url_for(".register_password"))
+                if journey.needs_password:
+                    db.session.commit()
+                    return redirect(url_for(".register_password"))
+                return _complete_without_password(journey, now=now)
     return render_template(
         "enrollment/register_children.html",
         form=form,
@@ -153,6 +153,16 @@ def register_password():
     return render_template(
         "enrollment/register_password.html", form=form, error=error, account=journey.keep
     )
+
+
+def _complete_without_password(journey: registration.Journey, *, now):
+    """The kept account is already Activé: the other accounts merge into it now."""
+    try:
+        registration.complete(journey, password=None, now=now, passwords=None, rules=None)
+    except DomainError as exc:
+        db.session.rollback()
+        return _failure(exc.message)
+    return _done(journey, signed_in=False)
 
 
 def _done(journey: registration.Journey, *, signed_in: bool):

@@ -187,3 +187,28 @@ def test_an_account_in_activation_says_an_email_awaits(client, app_ctx, school):
     factories.set_state(account, AccountState.ACTIVATING)
     factories.sign_in_client(client, account)
     assert "en attente de confirmation" in text(client.get("/compte"))
+
+
+def test_the_franceconnect_block_appears_once_federation_is_installed(make_app, monkeypatch):
+    import sys
+    import types
+
+    from flask import Blueprint
+
+    federation = Blueprint("federation", __name__)
+    federation.add_url_rule("/franceconnect/delier", "unlink", lambda: "", methods=["POST"])
+    app = make_app(WTF_CSRF_ENABLED=False)
+    app.register_blueprint(federation)
+    services = types.ModuleType("federation.services")
+    services.links_of = lambda account: [types.SimpleNamespace(id=7)]
+    monkeypatch.setitem(sys.modules, "federation", types.ModuleType("federation"))
+    monkeypatch.setitem(sys.modules, "federation.services", services)
+
+    client = app.test_client()
+    with app.app_context():
+        account = factories.make_family(factories.make_school())[0].account
+        factories.activate(account, password="Secret123")
+        factories.sign_in_client(client, account)
+    page = text(client.get("/compte"))
+    assert "lié à une identité FranceConnect" in page
+    assert 'action="/franceconnect/delier?link_id=7"' in page

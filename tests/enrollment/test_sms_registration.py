@@ -268,3 +268,15 @@ def test_a_missing_birth_date_is_asked_for_without_counting_a_failure(client, fa
         response = confirm(client, pupils, dates={pupils[0].id: ""})
         assert "Saisissez la date de naissance" in text(response)
     assert confirm(client, pupils).status_code == 302
+
+
+def test_a_birth_date_lock_is_filed_under_the_account_for_the_director(client, family, clock):
+    from accounts import throttle
+
+    account, pupils = family
+    for _ in range(8):
+        send(client)
+        enter_code(client)
+        confirm(client, pupils, dates={pupils[0].id: "2015-02-03"})
+        clock.shift(dt.timedelta(hours=2))
+    assert [lock.kind for lock in throttle.locks_of(account)] == ["birth_date"]
