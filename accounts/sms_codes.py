@@ -78,8 +78,12 @@ def send_code(
     validity: dt.timedelta = dt.timedelta(minutes=30),
     context: dict | None = None,
     product_name: str = "Guichet",
+    immediate: bool | None = None,
 ) -> SmsChallenge:
-    """Create a challenge and compose its SMS (sent after the caller commits)."""
+    """Create a challenge and compose its SMS (sent after the caller commits).
+
+    `immediate=False` queues the SMS when there is a job queue, so that a page which
+    must answer alike for unknown contacts (lost password) takes as long either way."""
     _check_send_limits(mobile_e164, now=now)
     code = f"{secrets.randbelow(1_000_000):06d}"
     challenge = SmsChallenge(
@@ -97,6 +101,7 @@ def send_code(
         "sms_code",
         {"code": code, "minutes": int(validity.total_seconds() // 60), "product": product_name},
         now=now,
+        immediate=immediate,
     )
     return challenge
 

@@ -153,6 +153,8 @@ def setup_oidc(app: Flask, settings: Settings) -> None:
 
 
 def setup_web(app: Flask, settings: Settings) -> None:
+    from enrollment import account_bp as enrollment_account_bp
+    from enrollment import bp as enrollment_bp
     from idp.cli import register_commands
 
     if app.config.get("TESTING"):
@@ -185,4 +187,6 @@ def setup_web(app: Flask, settings: Settings) -> None:
     def _server_error(error):
         return render_template("errors/500.html"), 500
 
+    app.register_blueprint(enrollment_bp)
+    app.register_blueprint(enrollment_account_bp)
     register_commands(app)
