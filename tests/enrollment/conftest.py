@@ -1,85 +1,14 @@
-"""Fixtures of the parent journeys.
-
-The sign-in page `idp.login` belongs to another area; these tests register a
-test-only stand-in that follows the endpoint contract (authenticate, then sign in
-or begin the pending journey), so every journey runs end to end over HTTP.
-"""
+"""Fixtures of the parent journeys: they run end to end over HTTP, from the real
+sign-in page (`idp.login`) onwards."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
-from flask import Blueprint
-from flask import redirect
-from flask import request
-from flask import url_for
 
-from accounts.authentication import Next
-from accounts.authentication import authenticate
-from accounts.errors import DomainError
-from idp import runtime
-from idp import web_session
-from idp.clock import paris_today
-from idp.clock import utcnow
-from idp.extensions import csrf
 from idp.extensions import db
 from messaging.models import Message
-
-PENDING_STEP = {
-    Next.ACTIVATE: ("activation", "enrollment.activate"),
-    Next.CHANGE_PASSWORD: ("change_password", "enrollment.choose_password"),
-    Next.CONFIRM_EMAIL: ("awaiting_email", "enrollment.awaiting_email"),
-}
-
-
-def _stand_in_login_blueprint() -> Blueprint:
-    bp = Blueprint("idp", __name__)
-
-    @bp.route("/connexion", methods=["GET", "POST"])
-    @csrf.exempt
-    def login():
-        if request.method == "GET":
-            return "connexion"
-        now = utcnow()
-        settings = runtime.settings()
-        target = request.args.get("next")
-        try:
-            result = authenticate(
-                request.form["identifier"],
-                request.form["password"],
-                now=now,
-                passwords=runtime.passwords(),
-                rules=settings.accounts,
-                today=paris_today(now),
-            )
-        except DomainError as error:
-            db.session.commit()
-            return str(error.message), 401
-        if result.next == Next.SIGNED_IN:
-            web_session.sign_in(result.account, now=now, amr=["pwd"])
-            db.session.commit()
-            return redirect(web_session.safe_next(target, url_for("account.home")))
-        purpose, endpoint = PENDING_STEP[result.next]
-        web_session.begin_pending(purpose, result.account, now=now, next=target)
-        db.session.commit()
-        return redirect(url_for(endpoint))
-
-    @bp.route("/deconnexion")
-    def logout():
-        return "deconnexion"
-
-    return bp
-
-
-@pytest.fixture
-def make_app(make_app):
-    def _make(**overrides):
-        app = make_app(**overrides)
-        app.register_blueprint(_stand_in_login_blueprint())
-        return app
-
-    return _make
 
 
 @pytest.fixture

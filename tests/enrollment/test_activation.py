@@ -95,7 +95,7 @@ def test_activation_end_to_end(client, notified, clock):
     # The new password works; the temporary one does not any more.
     other = client.application.test_client()
     assert sign_in(other, account, "Nouveau2026").headers["Location"] == "/services/lsun"
-    assert sign_in(client.application.test_client(), account, temporary).status_code == 401
+    assert sign_in(client.application.test_client(), account, temporary).status_code == 400
 
 
 def test_the_link_opened_in_another_browser_activates_and_asks_to_sign_in(client, notified, clock):
