@@ -167,4 +167,7 @@ def setup_web(app: Flask, settings: Settings) -> None:
     def _server_error(error):
         return render_template("errors/500.html"), 500
 
+    from federation import bp as federation_bp
+
+    app.register_blueprint(federation_bp)
     register_commands(app)

@@ -34,6 +34,9 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(db_group)
     app.cli.add_command(outbox_command)
     app.cli.add_command(worker_command)
+    from federation.cli import franceconnect_group
+
+    app.cli.add_command(franceconnect_group)
 
 
 @click.group("db")

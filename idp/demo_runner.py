@@ -21,6 +21,8 @@ PORT = int(os.environ.get("DEMO_PORT", "5000"))
 
 # (label, argv) of the processes started next to the service.
 COMPANIONS: list[tuple[str, list[str]]] = []
+# The mock FranceConnect, at FRANCECONNECT_ISSUER's default (http://127.0.0.1:5090).
+COMPANIONS.append(("franceconnect-mock", [str(BIN / "guichet"), "franceconnect", "mock"]))
 
 
 def prepare() -> None:

@@ -1,0 +1,7 @@
+"""The mock FranceConnect of the demo and the tests (`guichet franceconnect mock`)."""
+
+from federation.mock.app import MockClient
+from federation.mock.app import create_mock_app
+from federation.mock.app import load_identities
+
+__all__ = ["MockClient", "create_mock_app", "load_identities"]
