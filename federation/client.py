@@ -253,6 +253,8 @@ class FranceConnectClient:
             response = session.get(endpoint)
         except requests.RequestException as exc:
             raise ProviderUnavailable(reason=f"userinfo: {exc}") from exc
+        except OAuthError as exc:
+            raise InvalidResponse(reason=f"userinfo: {exc}") from exc
         if response.status_code != 200:
             raise InvalidResponse(reason=f"userinfo answered {response.status_code}")
         content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
@@ -316,6 +318,8 @@ class FranceConnectClient:
             scope=self.config.scopes,
             redirect_uri=self.redirect_uri,
             default_timeout=self.config.timeout_seconds,
+            # FranceConnect's access tokens live 60 s: use one at once, never "refresh" it.
+            leeway=0,
         )
 
     def _get_json(self, url: str) -> dict:

@@ -353,12 +353,13 @@ def chain_sign_out(login) -> object | None:
     return redirect(url)
 
 
-@bp.post("/deconnexion")
+@bp.route("/deconnexion", methods=["GET", "POST"])
 def logout():
-    """Sign out of Guichet, then of FranceConnect when the session came from it."""
+    """Sign out of Guichet, then of FranceConnect when the session came from it
+    (a confirmation page, then a CSRF-protected POST)."""
     form = forms.ConfirmForm()
     if not form.validate_on_submit():
-        return redirect(endpoint_url("idp.logout", "/"))
+        return render_template("federation/logout.html", form=form)
     login = web_session.sign_out(now=utcnow())
     db.session.commit()
     return chain_sign_out(login) or redirect(url_for("federation.logged_out"))
