@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.parse import urlunsplit
 
@@ -25,16 +27,23 @@ def franceconnect_group() -> None:
     default=None,
     help="JSON file of test identities (default: federation/mock/identities.json).",
 )
+@click.option(
+    "--demo-json",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Derive the identities from `guichet demo seed --json` output instead.",
+)
 @click.option("--userinfo", type=click.Choice(["jwt", "json"]), default="jwt")
 @click.option("--alg", type=click.Choice(["RS256", "ES256"]), default="RS256")
 @with_appcontext
-def mock_command(port, host, identities, userinfo, alg) -> None:
+def mock_command(port, host, identities, demo_json, userinfo, alg) -> None:
     """Run the mock FranceConnect (demo only: anyone who clicks is authenticated)."""
     from werkzeug.serving import run_simple
 
     from federation import client as fc_client
     from federation.mock import MockClient
     from federation.mock import create_mock_app
+    from federation.mock import identities_from_demo
     from federation.mock import load_identities
 
     settings = runtime.settings()
@@ -53,7 +62,11 @@ def mock_command(port, host, identities, userinfo, alg) -> None:
                 post_logout_redirect_uris=[fc_client.post_logout_redirect_uri(settings)],
             )
         ],
-        identities=load_identities(identities),
+        identities=(
+            identities_from_demo(json.loads(Path(demo_json).read_text(encoding="utf-8")))
+            if demo_json
+            else load_identities(identities)
+        ),
         signing_alg=alg,
         userinfo_format=userinfo,
     )

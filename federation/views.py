@@ -60,6 +60,12 @@ def endpoint_url(endpoint: str, default: str = "/", **values) -> str:
     return default
 
 
+@bp.app_template_global("franceconnect_links")
+def franceconnect_links(account) -> list:
+    """For the account page's block (`federation/_account_links.html`)."""
+    return services.links_of(account) if account is not None else []
+
+
 def _after_sign_in(account) -> str:
     """Where a signed-in parent lands without `next`: their account page."""
     return endpoint_url("account.home", "/")

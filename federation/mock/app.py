@@ -11,6 +11,7 @@ will. Never deploy it: it authenticates anyone who clicks.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import secrets
 import threading
@@ -72,6 +73,67 @@ class MockState:
 def load_identities(path: Path | str | None = None) -> list[dict]:
     data = json.loads(Path(path or IDENTITIES_FILE).read_text(encoding="utf-8"))
     return data["identities"]
+
+
+NOBODY = {
+    "sub": "fc-demo-nobody",
+    "given_name": "Lucie",
+    "family_name": "Inconnue",
+    "birthdate": "1990-01-20",
+    "gender": "female",
+    "email": "lucie.inconnue@example.org",
+    "demo": {
+        "mobile": "06 11 22 33 44",
+        "note": "Ne correspond à aucun compte : la liaison échoue, numéro non reconnu.",
+    },
+}
+
+
+def identities_from_demo(seed: dict, *, limit: int = 10) -> list[dict]:
+    """Test identities derived from `guichet demo seed --json`: one per person (same
+    names and mobile), those matching several accounts and those whose `purpose`
+    names FranceConnect first, plus one matching nobody."""
+    from accounts.contact import normalise_mobile
+    from registry.matching import fold_name
+
+    people: dict[tuple, list[dict]] = {}
+    for account in seed.get("accounts", []):
+        mobile = normalise_mobile(account.get("mobile"))
+        if not mobile or account.get("state") == "deleted":
+            continue
+        key = (fold_name(account["first_name"]), fold_name(account["last_name"]), mobile)
+        people.setdefault(key, []).append(account)
+
+    def rank(item):
+        accounts = item[1]
+        wanted = any("franceconnect" in str(a.get("purpose", "")).lower() for a in accounts)
+        return (not wanted, len(accounts) < 2, accounts[0]["identifier"])
+
+    identities = []
+    for (_first, _last, mobile), accounts in sorted(people.items(), key=rank)[:limit]:
+        first = accounts[0]
+        digest = hashlib.sha256(f"{_first}|{_last}|{mobile}".encode()).hexdigest()
+        identifiers = ", ".join(a["identifier"] for a in accounts)
+        identities.append(
+            {
+                "sub": f"fc-demo-{digest[:20]}",
+                "given_name": first["first_name"],
+                "family_name": first["last_name"],
+                "birthdate": _birthdate(digest),
+                "gender": "",
+                "email": first.get("email") or "",
+                "demo": {
+                    "mobile": mobile,
+                    "note": (
+                        f"Correspond à {len(accounts)} comptes ({identifiers}) : ils sont "
+                        "regroupés pendant la liaison."
+                        if len(accounts) > 1
+                        else f"Correspond au compte {identifiers}."
+                    ),
+                },
+            }
+        )
+    return [*identities, NOBODY]
 
 
 def create_mock_app(
@@ -303,6 +365,14 @@ def _routes(app: Flask) -> None:  # noqa: C901 - one provider, its endpoints sid
     @app.errorhandler(404)
     def _not_found(_error):
         return _error_page("Page introuvable."), 404
+
+
+def _birthdate(digest: str) -> str:
+    """A stable, plausible birth date for a derived identity (1970–1994)."""
+    year = 1970 + int(digest[:2], 16) % 25
+    month = 1 + int(digest[2], 16) % 12
+    day = 1 + int(digest[3:5], 16) % 28
+    return f"{year}-{month:02d}-{day:02d}"
 
 
 def _acr(requested: str) -> str:

@@ -74,7 +74,7 @@ class Browser(requests.Session):
 
 def _serve(holder):
     server = make_server("127.0.0.1", 0, holder, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     return server, thread
 
 

@@ -358,3 +358,44 @@ def test_merging_refuses_accounts_whose_names_differ_before_any_change(app_ctx, 
 
     assert {a.state for a in db.session.scalars(db.select(Account))} == {AccountState.NOT_NOTIFIED}
     assert db.session.scalar(db.select(FranceConnectLink)) is None
+
+
+def test_an_unreadable_birth_date_is_explained_in_french(client, family):
+    account, pupils = family
+    _begin(client, verified_mobile=MOBILE)
+    data = _answers(account, pupils)
+    data[f"birth_{account.id}_{pupils[0].id}"] = "31/02/20xx"
+
+    response = client.post("/franceconnect/liaison/enfants", data=data)
+
+    assert response.status_code == 200
+    assert "N'est pas une date valide." in _text(response)
+    assert db.session.scalar(db.select(FranceConnectLink)) is None
+
+
+def test_the_account_page_block_shows_the_link_and_its_remove_button(app, activated_account):
+    from flask import render_template_string
+
+    link = _linked(activated_account)
+    with app.test_request_context("/compte"):
+        block = html.unescape(
+            render_template_string(
+                '{% include "federation/_account_links.html" %}', account=activated_account
+            )
+        )
+    assert "lié à l'identité FranceConnect de Gérald Martin" in block
+    assert f"/franceconnect/liens/{link.id}/supprimer" in block
+    assert "Supprimer la liaison avec FranceConnect" in block
+
+
+def test_the_account_page_block_offers_to_link_when_there_is_none(app, activated_account):
+    from flask import render_template_string
+
+    with app.test_request_context("/compte"):
+        block = html.unescape(
+            render_template_string(
+                '{% include "federation/_account_links.html" %}', account=activated_account
+            )
+        )
+    assert "Lier mon compte à FranceConnect" in block
+    assert "/franceconnect/connexion?next=/compte" in block
