@@ -399,3 +399,46 @@ def test_the_account_page_block_offers_to_link_when_there_is_none(app, activated
         )
     assert "Lier mon compte à FranceConnect" in block
     assert "/franceconnect/connexion?next=/compte" in block
+
+
+# -- sign-out --------------------------------------------------------------------------
+
+
+def test_a_password_session_signs_out_of_guichet_only(client, activated_account):
+    login = factories.sign_in_client(client, activated_account)
+
+    response = client.post("/franceconnect/deconnexion")
+
+    assert response.location == "/franceconnect/deconnexion/fin"
+    page = _text(client.get(response.location))
+    assert "Vous avez été déconnecté de Guichet." in page
+    db.session.refresh(login)
+    assert login.ended_at is not None
+
+
+def test_sign_out_still_ends_the_session_when_franceconnect_is_unreachable(
+    client, activated_account
+):
+    import requests
+    import responses
+
+    login = factories.sign_in_client(client, activated_account)
+    login.upstream_id_token = "id-token"
+    db.session.commit()
+    with responses.RequestsMock() as rsps:
+        rsps.get(
+            "http://127.0.0.1:5090/.well-known/openid-configuration",
+            body=requests.exceptions.ConnectTimeout("down"),
+        )
+        response = client.post("/franceconnect/deconnexion")
+
+    assert response.location == "/franceconnect/deconnexion/fin"
+    db.session.refresh(login)
+    assert login.ended_at is not None
+
+
+def test_the_sign_out_page_asks_for_confirmation(client, activated_account):
+    factories.sign_in_client(client, activated_account)
+    page = _text(client.get("/franceconnect/deconnexion"))
+    assert "Voulez-vous vous déconnecter ?" in page
+    assert "Se déconnecter" in page
