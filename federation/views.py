@@ -102,7 +102,7 @@ def callback():
     try:
         if (
             not pending
-            or not secrets.compare_digest(request.args.get("state", ""), pending["state"])
+            or not _same(request.args.get("state", ""), pending["state"])
             or now > dt.datetime.fromisoformat(pending["expires"])
         ):
             raise StaleRequest(reason="state missing, mismatched or expired")
@@ -128,6 +128,11 @@ def callback():
         "expires": (now + LINKING_LIFETIME).isoformat(),
     }
     return redirect(url_for("federation.link_mobile"))
+
+
+def _same(received: str, expected: str) -> bool:
+    """Constant-time comparison that accepts any text a browser sends."""
+    return secrets.compare_digest(received.encode(), expected.encode())
 
 
 def _failure(error: FranceConnectError):

@@ -255,6 +255,16 @@ def test_a_callback_with_another_state_is_refused(fc_app, rsps):
     assert not any(call.request.url.endswith("/token") for call in rsps.calls)
 
 
+def test_a_callback_with_any_text_as_state_gets_a_page_not_an_error(fc_app, rsps):
+    FakeFranceConnect(rsps)
+    client = fc_app.test_client()
+    _start(client)
+
+    response = _callback(client, "état-forgé")
+
+    _assert_refused(fc_app, response, 400, "a expiré ou a déjà été utilisée")
+
+
 def test_a_callback_replayed_after_success_is_refused(fc_app, rsps):
     fake = FakeFranceConnect(rsps)
     client = fc_app.test_client()
