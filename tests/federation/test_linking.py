@@ -442,3 +442,29 @@ def test_the_sign_out_page_asks_for_confirmation(client, activated_account):
     page = _text(client.get("/franceconnect/deconnexion"))
     assert "Voulez-vous vous déconnecter ?" in page
     assert "Se déconnecter" in page
+
+
+def test_a_number_that_cannot_receive_sms_is_said_at_once_and_uses_no_code(make_app):
+    import responses
+
+    from accounts.sms_codes import SmsChallenge
+    from tests.messaging.conftest import TWILIO_SETTINGS
+    from tests.messaging.conftest import TWILIO_URL
+
+    app = make_app(WTF_CSRF_ENABLED=False, **TWILIO_SETTINGS)
+    with app.app_context():
+        factories.make_family(factories.make_school(), mobile=MOBILE)
+        db.session.commit()
+    client = app.test_client()
+    _begin(client)
+    with responses.RequestsMock() as rsps:
+        rsps.post(
+            TWILIO_URL,
+            json={"code": 21614, "message": "not a mobile", "more_info": "", "status": 400},
+            status=400,
+        )
+        page = _text(client.post("/franceconnect/liaison", data={"mobile": MOBILE}))
+
+    assert "Ce numéro ne peut pas recevoir de SMS" in page
+    with app.app_context():
+        assert db.session.scalar(db.select(SmsChallenge)) is None
