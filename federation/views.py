@@ -27,6 +27,7 @@ from federation import services
 from federation.client import FranceConnectClient
 from federation.client import FranceConnectError
 from federation.client import FranceConnectIdentity
+from federation.client import InvalidResponse
 from federation.client import ProviderRefused
 from federation.client import ProviderUnavailable
 from federation.client import StaleRequest
@@ -106,6 +107,10 @@ def callback():
             or now > dt.datetime.fromisoformat(pending["expires"])
         ):
             raise StaleRequest(reason="state missing, mismatched or expired")
+        issuer = request.args.get("iss")
+        if issuer is not None and issuer != runtime.settings().franceconnect.issuer:
+            # RFC 9207 §2.4: an answer naming another issuer is a mix-up attack.
+            raise InvalidResponse(reason=f"authorization response from {issuer!r}")
         if request.args.get("error"):
             raise ProviderRefused(reason=request.args.get("error"))
         code = request.args.get("code")

@@ -265,6 +265,18 @@ def test_a_callback_with_any_text_as_state_gets_a_page_not_an_error(fc_app, rsps
     _assert_refused(fc_app, response, 400, "a expiré ou a déjà été utilisée")
 
 
+def test_an_authorization_response_from_another_issuer_is_refused(fc_app, rsps):
+    fake = FakeFranceConnect(rsps)
+    client = fc_app.test_client()
+    state, nonce = _start(client)
+    fake.answers(_sign(_id_token(nonce)))
+
+    response = _callback(client, state, iss="https://evil.test")
+
+    _assert_refused(fc_app, response, 400, NOT_VERIFIED)
+    assert not any(call.request.url.endswith("/token") for call in rsps.calls)
+
+
 def test_a_callback_replayed_after_success_is_refused(fc_app, rsps):
     fake = FakeFranceConnect(rsps)
     client = fc_app.test_client()
@@ -326,6 +338,6 @@ def test_rotated_keys_are_fetched_again(fc_app, rsps):
     rsps.get(ISSUER + "/api/v2/jwks", json=KeySet([KEY]).as_dict(private=False))
     fake.answers(_sign(_id_token(nonce)))
     # The first JWKS answer is served once, then the rotated one.
-    response = _callback(client, state)
+    response = _callback(client, state, iss=ISSUER)
 
     assert response.location == "/franceconnect/liaison"
