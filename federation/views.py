@@ -19,6 +19,7 @@ from flask import session
 from flask import url_for
 from flask_babel import gettext as _
 
+from accounts.contact import mask_mobile
 from accounts.errors import DomainError
 from accounts.sms_codes import CodeWrongOrExpired
 from federation import bp
@@ -320,8 +321,6 @@ def link_children():
 
 
 def _mask(mobile: str) -> str:
-    from accounts.contact import mask_mobile
-
     return mask_mobile(mobile) if mobile else ""
 
 

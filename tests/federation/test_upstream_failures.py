@@ -341,3 +341,27 @@ def test_rotated_keys_are_fetched_again(fc_app, rsps):
     response = _callback(client, state, iss=ISSUER)
 
     assert response.location == "/franceconnect/liaison"
+
+
+def test_a_linked_identity_signs_in_and_never_leaves_for_another_site(fc_app, rsps):
+    from federation.models import FranceConnectLink as Link
+    from idp.clock import utcnow
+    from tests import factories
+
+    with fc_app.app_context():
+        account = factories.make_family(factories.make_school())[0].account
+        factories.activate(account, password="Secret123")
+        db.session.add(Link(sub=SUB, account=account, linked_at=utcnow()))
+        db.session.commit()
+    fake = FakeFranceConnect(rsps)
+    client = fc_app.test_client()
+    response = client.get("/franceconnect/connexion?next=https://evil.test/")
+    query = parse_qs(urlsplit(response.location).query)
+    fake.answers(_sign(_id_token(query["nonce"][0], acr="eidas2")))
+
+    response = _callback(client, query["state"][0])
+
+    assert response.location == "/"
+    with fc_app.app_context():
+        login = db.session.scalar(db.select(LoginSession))
+        assert (login.amr, login.acr) == (["fc"], "eidas2")
