@@ -328,11 +328,14 @@ def _mask(mobile: str) -> str:
 
 
 @bp.post("/liens/<int:link_id>/supprimer")
-@web_session.login_required
 def unlink(link_id: int):
-    form = forms.ConfirmForm()
     account = web_session.current_account()
-    if form.validate_on_submit() and account is not None:
+    if account is None:
+        # Back to the account page after signing in (a POST cannot be replayed by `next`).
+        home = endpoint_url("account.home", "/")
+        return redirect(endpoint_url("idp.login", home, next=home))
+    form = forms.ConfirmForm()
+    if form.validate_on_submit():
         removed = services.unlink(account, link_id, now=utcnow())
         db.session.commit()
         if removed is not None:
