@@ -213,7 +213,8 @@ class FranceConnectClient:
     def verify_id_token(self, id_token: str, *, nonce: str, access_token: str = "") -> dict:
         token = self._decode(id_token, what="id_token")
         options = {
-            "iss": {"essential": True, "value": self.config.issuer},
+            # OIDC Core §3.1.3.7: exactly the issuer of the discovery document.
+            "iss": {"essential": True, "value": self.metadata()["issuer"]},
             "aud": {"essential": True, "value": self.config.client_id},
             "sub": {"essential": True},
             "exp": {"essential": True},
@@ -261,7 +262,7 @@ class FranceConnectClient:
         if content_type == "application/jwt":
             token = self._decode(response.text.strip(), what="userinfo")
             info = dict(token.claims)
-            if "iss" in info and info["iss"] != self.config.issuer:
+            if "iss" in info and info["iss"] != self.metadata()["issuer"]:
                 raise InvalidResponse(reason="userinfo iss differs")
             aud = info.get("aud")
             if aud is not None and self.config.client_id not in (
