@@ -74,6 +74,16 @@ class AnswersIncomplete(LinkingError):
     )
 
 
+class AccountNotActivated(LinkingError):
+    code = "franceconnect_account_not_activated"
+    message = _l("Seul un compte activé peut être lié à FranceConnect par un opérateur.")
+
+
+class IdentityLinkedElsewhere(LinkingError):
+    code = "franceconnect_linked_elsewhere"
+    message = _l("Cette identité FranceConnect est déjà liée à un autre compte.")
+
+
 @dataclass(frozen=True)
 class ChildAnswer:
     account_id: int
@@ -130,6 +140,51 @@ def unlink(account: Account, link_id: int, *, now: dt.datetime) -> FranceConnect
         accounts=[account],
         summary=f"{link.given_name} {link.family_name}".strip(),
         details={"sub": link.sub},
+    )
+    db.session.delete(link)
+    return link
+
+
+def link_by_operator(account: Account, sub: str, *, now: dt.datetime) -> FranceConnectLink:
+    """An operator links an Activé account to a known `sub` (the demo's pre-linked
+    parent, a support case); idempotent, audited as the operator."""
+    if account.state != AccountState.ACTIVATED:
+        raise AccountNotActivated()
+    link = db.session.scalar(db.select(FranceConnectLink).where(FranceConnectLink.sub == sub))
+    if link is not None:
+        if link.account_id != account.id:
+            raise IdentityLinkedElsewhere()
+        return link
+    link = FranceConnectLink(
+        sub=sub,
+        account=account,
+        given_name=account.first_name,
+        family_name=account.last_name,
+        linked_at=now,
+    )
+    db.session.add(link)
+    audit.record(
+        "franceconnect.linked",
+        actor=audit.OPERATOR,
+        now=now,
+        accounts=[account],
+        summary=f"{account.first_name} {account.last_name}",
+        details={"sub": sub, "by": "operator"},
+    )
+    return link
+
+
+def unlink_by_operator(sub: str, *, now: dt.datetime) -> FranceConnectLink | None:
+    link = db.session.scalar(db.select(FranceConnectLink).where(FranceConnectLink.sub == sub))
+    if link is None:
+        return None
+    audit.record(
+        "franceconnect.unlinked",
+        actor=audit.OPERATOR,
+        now=now,
+        accounts=[link.account],
+        summary=f"{link.given_name} {link.family_name}".strip(),
+        details={"sub": sub, "by": "operator"},
     )
     db.session.delete(link)
     return link

@@ -34,6 +34,18 @@ def prepare() -> None:
 
 # Extra `guichet …` commands run once before start (demo data, keys, clients).
 PREPARE_STEPS: list[list[str]] = []
+# The demo's parent activated through FranceConnect signs in directly (federation/mock).
+PREPARE_STEPS.append(
+    [
+        "franceconnect",
+        "link",
+        "--registry-id",
+        "DEMO-FC",
+        "--sub",
+        "fc-demo-aline-rousseau",
+        "--skip-missing",
+    ]
+)
 
 
 def main() -> int:

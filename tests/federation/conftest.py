@@ -109,51 +109,54 @@ def world(make_app):
 
 
 IDENTITIES = {identity["sub"]: identity for identity in load_identities()}
-GERALD = "fc-demo-0001-gerald-martin"
-AMINA = "fc-demo-0002-amina-benali"
-NOBODY = "fc-demo-0003-lucie-inconnue"
+CAMILLE = "fc-demo-camille-lefevre"
+THOMAS = "fc-demo-thomas-moreau"
+NOBODY = "fc-demo-lucie-inconnue"
 
 
 @dataclass
 class Families:
-    gerald: object  # Account
-    gerald_child: object  # Pupil
-    amina_accounts: list
-    amina_children: list
+    camille: object  # Account
+    camille_child: object  # Pupil
+    thomas_accounts: list
+    thomas_children: list
 
 
 def make_demo_families() -> Families:
-    """The registry families the mock's identities stand for (as `guichet demo seed` will):
-    Gérald Martin with one account, Amina Benali known under two registry ids (two
-    accounts, two schools), and nobody for Lucie Inconnue."""
+    """The registry families the mock's identities stand for, as `guichet demo seed`
+    makes them: Camille Lefèvre with one account, Thomas Moreau known under two
+    registry ids (two accounts), nobody for Lucie Inconnue."""
     school = factories.make_school(name="École élémentaire Jean Jaurès")
     other_school = factories.make_school(name="École maternelle Les Tilleuls")
     guardian, [child] = factories.make_family(
-        school, first_name="Gérald", last_name="Martin", mobile="+33612345678"
+        school,
+        first_name="Camille",
+        last_name="Lefèvre",
+        mobile="+33610000001",
+        email="camille.lefevre@example.org",
     )
     first, [first_child] = factories.make_family(
         school,
-        first_name="Amina",
-        last_name="Benali",
-        mobile="+33698765432",
-        email="amina.benali@example.org",
+        first_name="Thomas",
+        last_name="Moreau",
+        mobile="+33610000004",
+        email="thomas.moreau@example.org",
     )
     second, [second_child] = factories.make_family(
         other_school,
-        first_name="Amina",
-        last_name="Benali",
-        mobile="06 98 76 54 32",
-        email="a.benali@example.net",
+        first_name="Thomas",
+        last_name="Moreau",
+        mobile="+33610000004",
+        email="t.moreau@example.org",
     )
-    second_child.first_name = "Yanis"
-    second_child.birth_date = dt.date(2021, 2, 3)
-    second.mobile = "+33698765432"
+    first_child.first_name, first_child.birth_date = "Lucas", dt.date(2017, 9, 9)
+    second_child.first_name, second_child.birth_date = "Emma", dt.date(2019, 1, 30)
     db.session.commit()
     return Families(
-        gerald=guardian.account,
-        gerald_child=child,
-        amina_accounts=[first.account, second.account],
-        amina_children=[first_child, second_child],
+        camille=guardian.account,
+        camille_child=child,
+        thomas_accounts=[first.account, second.account],
+        thomas_children=[first_child, second_child],
     )
 
 

@@ -468,3 +468,45 @@ def test_a_number_that_cannot_receive_sms_is_said_at_once_and_uses_no_code(make_
     assert "Ce numéro ne peut pas recevoir de SMS" in page
     with app.app_context():
         assert db.session.scalar(db.select(SmsChallenge)) is None
+
+
+# -- operators -------------------------------------------------------------------------
+
+
+def test_an_operator_links_an_activated_account_once(runner, activated_account):
+    guardian = activated_account.guardians[0]
+    args = ["franceconnect", "link", "--registry-id", guardian.registry_id, "--sub", "fc-op"]
+
+    first = runner.invoke(args=args)
+    again = runner.invoke(args=args)
+
+    assert first.exit_code == 0 and again.exit_code == 0, first.output
+    assert [link.sub for link in services.links_of(activated_account)] == ["fc-op"]
+    event = db.session.scalar(
+        db.select(AuditEvent).where(AuditEvent.action == "franceconnect.linked")
+    )
+    assert event.actor_type == "operator"
+
+
+def test_an_operator_cannot_link_an_account_not_yet_activated(runner, family):
+    account, _pupils = family
+    result = runner.invoke(
+        args=["franceconnect", "link", "--identifier", account.identifier, "--sub", "fc-op"]
+    )
+    assert result.exit_code != 0
+    assert "Seul un compte activé" in result.output
+
+
+def test_linking_a_missing_account_can_be_skipped_for_the_demo(runner, app_ctx):
+    args = ["franceconnect", "link", "--registry-id", "DEMO-FC", "--sub", "fc-x"]
+    assert runner.invoke(args=args).exit_code != 0
+    skipped = runner.invoke(args=[*args, "--skip-missing"])
+    assert skipped.exit_code == 0 and "rien n'est lié" in skipped.output
+
+
+def test_an_operator_removes_a_link(runner, activated_account):
+    _linked(activated_account, sub="fc-op")
+    result = runner.invoke(args=["franceconnect", "unlink", "--sub", "fc-op"])
+    assert result.exit_code == 0
+    assert services.links_of(activated_account) == []
+    assert runner.invoke(args=["franceconnect", "unlink", "--sub", "fc-op"]).exit_code != 0

@@ -46,7 +46,7 @@ def _authorize(browser, **overrides):
     return browser.get("/api/v2/authorize", query_string=params)
 
 
-def _code(browser, sub="fc-demo-0001-gerald-martin") -> str:
+def _code(browser, sub="fc-demo-camille-lefevre") -> str:
     page = _authorize(browser).get_data(as_text=True)
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page))
     response = browser.post("/api/v2/authorize", data={**fields, "sub": sub, "action": "continue"})
@@ -77,7 +77,7 @@ def test_discovery_points_at_its_own_endpoints(browser):
 
 def test_the_picking_page_lists_every_test_identity(browser):
     page = _authorize(browser).get_data(as_text=True)
-    assert "Gérald Martin" in page
+    assert "Camille Lefèvre" in page
     assert "Correspond à deux comptes" in page
     assert "Ne correspond à aucun compte" in page
 
@@ -126,7 +126,7 @@ def test_userinfo_is_a_signed_jwt_with_the_scoped_claims(browser):
     assert response.mimetype == "application/jwt"
     keys = KeySet.import_key_set(browser.get("/api/v2/jwks").json)
     claims = jwt.decode(response.get_data(as_text=True), keys, algorithms=["RS256"]).claims
-    assert claims["given_name"] == "Gérald" and "email" not in claims
+    assert claims["given_name"] == "Camille" and "email" not in claims
     assert browser.get("/api/v2/userinfo").status_code == 401
 
 

@@ -15,9 +15,9 @@ from accounts.models import AuditEvent
 from federation.models import FranceConnectLink
 from idp.extensions import db
 from idp.sessions import LoginSession
-from tests.federation.conftest import AMINA
-from tests.federation.conftest import GERALD
+from tests.federation.conftest import CAMILLE
 from tests.federation.conftest import NOBODY
+from tests.federation.conftest import THOMAS
 from tests.federation.conftest import last_sms_code
 from tests.federation.conftest import make_demo_families
 
@@ -42,18 +42,18 @@ def _audit_actions(app) -> list[str]:
 def test_first_sign_in_links_the_identity_activates_the_account_and_signs_in(world):
     with world.app.app_context():
         families = make_demo_families()
-        account_id, pupil_id = families.gerald.id, families.gerald_child.id
-        birth = families.gerald_child.birth_date.isoformat()
+        account_id, pupil_id = families.camille.id, families.camille_child.id
+        birth = families.camille_child.birth_date.isoformat()
     browser = world.browser()
 
-    page = browser.franceconnect(GERALD)
+    page = browser.franceconnect(CAMILLE)
     assert page.url == world.url + "/franceconnect/liaison"
-    assert "Gérald Martin" in page.text
+    assert "Camille Lefèvre" in page.text
     page = _link(
         browser,
         world,
-        mobile_typed="06 12 34 56 78",
-        mobile_e164="+33612345678",
+        mobile_typed="06 10 00 00 01",
+        mobile_e164="+33610000001",
         answers={f"birth_{account_id}_{pupil_id}": birth},
     )
 
@@ -64,7 +64,7 @@ def test_first_sign_in_links_the_identity_activates_the_account_and_signs_in(wor
         assert account.origin == AccountOrigin.FRANCECONNECT
         assert account.terms_accepted_at is not None
         link = db.session.scalar(db.select(FranceConnectLink))
-        assert (link.sub, link.account_id) == (GERALD, account_id)
+        assert (link.sub, link.account_id) == (CAMILLE, account_id)
         login = db.session.scalar(db.select(LoginSession))
         assert login.account_id == account_id and login.amr == ["fc"]
         assert login.acr == "eidas1" and login.upstream_id_token
@@ -74,20 +74,20 @@ def test_first_sign_in_links_the_identity_activates_the_account_and_signs_in(wor
 def test_later_sign_ins_go_straight_through(world):
     with world.app.app_context():
         families = make_demo_families()
-        account_id, pupil_id = families.gerald.id, families.gerald_child.id
-        birth = families.gerald_child.birth_date.isoformat()
+        account_id, pupil_id = families.camille.id, families.camille_child.id
+        birth = families.camille_child.birth_date.isoformat()
     first = world.browser()
-    first.franceconnect(GERALD)
+    first.franceconnect(CAMILLE)
     _link(
         first,
         world,
-        mobile_typed="+33 6 12 34 56 78",
-        mobile_e164="+33612345678",
+        mobile_typed="+33 6 10 00 00 01",
+        mobile_e164="+33610000001",
         answers={f"birth_{account_id}_{pupil_id}": birth},
     )
 
     later = world.browser()
-    page = later.franceconnect(GERALD, next="/healthz")
+    page = later.franceconnect(CAMILLE, next="/healthz")
 
     assert page.url == world.url + "/healthz"
     assert [r.url for r in page.history if "/liaison" in r.url] == []
@@ -99,17 +99,19 @@ def test_later_sign_ins_go_straight_through(world):
 def test_an_identity_matching_two_accounts_merges_them_while_linking(world):
     with world.app.app_context():
         families = make_demo_families()
-        keep, other = families.amina_accounts
+        keep, other = families.thomas_accounts
         answers = {
             f"birth_{account.id}_{pupil.id}": pupil.birth_date.isoformat()
-            for account, pupil in zip(families.amina_accounts, families.amina_children, strict=True)
+            for account, pupil in zip(
+                families.thomas_accounts, families.thomas_children, strict=True
+            )
         }
         keep_id, other_id = keep.id, other.id
-        children_ids = {p.id for p in families.amina_children}
+        children_ids = {p.id for p in families.thomas_children}
     browser = world.browser()
-    browser.franceconnect(AMINA)
+    browser.franceconnect(THOMAS)
     page = _link(
-        browser, world, mobile_typed="0698765432", mobile_e164="+33698765432", answers=answers
+        browser, world, mobile_typed="0610000004", mobile_e164="+33610000004", answers=answers
     )
 
     assert page.url == world.url + "/healthz"
@@ -142,7 +144,7 @@ def test_a_replayed_callback_is_refused_and_links_nothing(world):
     with world.app.app_context():
         make_demo_families()
     browser = world.browser()
-    page = browser.franceconnect(GERALD)
+    page = browser.franceconnect(CAMILLE)
     callback = next(r for r in page.history if "/franceconnect/retour" in r.url).url
 
     replay = browser.get(callback)
@@ -155,15 +157,15 @@ def test_a_replayed_callback_is_refused_and_links_nothing(world):
 def test_signing_out_chains_to_franceconnect_logout(world):
     with world.app.app_context():
         families = make_demo_families()
-        account_id, pupil_id = families.gerald.id, families.gerald_child.id
-        birth = families.gerald_child.birth_date.isoformat()
+        account_id, pupil_id = families.camille.id, families.camille_child.id
+        birth = families.camille_child.birth_date.isoformat()
     browser = world.browser()
-    browser.franceconnect(GERALD)
+    browser.franceconnect(CAMILLE)
     _link(
         browser,
         world,
-        mobile_typed="0612345678",
-        mobile_e164="+33612345678",
+        mobile_typed="0610000001",
+        mobile_e164="+33610000001",
         answers={f"birth_{account_id}_{pupil_id}": birth},
     )
     with world.app.app_context():
