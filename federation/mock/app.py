@@ -99,7 +99,7 @@ def identities_from_demo(seed: dict, *, limit: int = 10) -> list[dict]:
     people: dict[tuple, list[dict]] = {}
     for account in seed.get("accounts", []):
         mobile = normalise_mobile(account.get("mobile"))
-        if not mobile or account.get("state") == "deleted":
+        if not mobile or account.get("state") in ("deleted", "Supprimé"):
             continue
         key = (fold_name(account["first_name"]), fold_name(account["last_name"]), mobile)
         people.setdefault(key, []).append(account)
