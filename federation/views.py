@@ -353,10 +353,14 @@ def unlink(link_id: int):
 # -- sign-out chained to FranceConnect ------------------------------------------------
 
 
-def chain_sign_out(login) -> object | None:
+def chain_sign_out(login, *, then: str | None = None):
     """After Guichet's own sign-out: the redirect to FranceConnect's logout when the
-    session came from FranceConnect (SPEC §6.4), else None. `idp.logout` calls this
-    with the session `web_session.sign_out` returned."""
+    session came from FranceConnect (SPEC §6.4), else None.
+
+    `idp.logout` calls this with the session `web_session.sign_out` (or its
+    end-session endpoint) ended; `then` is where to go once FranceConnect sends the
+    browser back (a relying party's validated post_logout_redirect_uri), else our
+    «vous êtes déconnecté» page."""
     if login is None or not login.upstream_id_token:
         return None
     state = secrets.token_urlsafe(24)
@@ -367,7 +371,7 @@ def chain_sign_out(login) -> object | None:
         return None
     if url is None:
         return None
-    session[LOGOUT_KEY] = state
+    session[LOGOUT_KEY] = {"state": state, "then": then or ""}
     return redirect(url)
 
 
@@ -386,9 +390,13 @@ def logout():
 @bp.get("/deconnexion/fin")
 def logged_out():
     """FranceConnect's post_logout_redirect_uri (also the end of a plain sign-out)."""
-    expected = session.pop(LOGOUT_KEY, None)
+    expected = session.pop(LOGOUT_KEY, None) or {}
     received = request.args.get("state")
-    franceconnect_done = bool(expected and received and secrets.compare_digest(expected, received))
+    franceconnect_done = bool(
+        expected.get("state") and received and _same(received, expected["state"])
+    )
+    if franceconnect_done and expected.get("then"):
+        return redirect(expected["then"])
     return render_template(
         "federation/logged_out.html",
         franceconnect_done=franceconnect_done,

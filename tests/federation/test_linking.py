@@ -510,3 +510,42 @@ def test_an_operator_removes_a_link(runner, activated_account):
     assert result.exit_code == 0
     assert services.links_of(activated_account) == []
     assert runner.invoke(args=["franceconnect", "unlink", "--sub", "fc-op"]).exit_code != 0
+
+
+def test_a_chained_sign_out_can_continue_to_a_service(app, activated_account):
+    import responses
+
+    from federation.views import chain_sign_out
+
+    login = factories.sign_in_client(app.test_client(), activated_account)
+    login.upstream_id_token = "id-token"
+    issuer = "http://127.0.0.1:5090"
+    with responses.RequestsMock() as rsps, app.test_request_context("/deconnexion"):
+        rsps.get(
+            issuer + "/.well-known/openid-configuration",
+            json={
+                "issuer": issuer,
+                "authorization_endpoint": issuer + "/a",
+                "token_endpoint": issuer + "/t",
+                "jwks_uri": issuer + "/k",
+                "end_session_endpoint": issuer + "/logout",
+            },
+        )
+        response = chain_sign_out(login, then="https://service.example/au-revoir")
+        from flask import session
+
+        state = session["fc_logout_state"]["state"]
+    assert response.location.startswith(issuer + "/logout?id_token_hint=id-token&state=")
+    client = app.test_client()
+    with client.session_transaction() as browser:
+        browser["fc_logout_state"] = {"state": state, "then": "https://service.example/au-revoir"}
+    back = client.get(f"/franceconnect/deconnexion/fin?state={state}")
+    assert back.location == "https://service.example/au-revoir"
+
+
+def test_the_end_of_sign_out_accepts_any_state_text(client):
+    with client.session_transaction() as browser:
+        browser["fc_logout_state"] = {"state": "abc", "then": ""}
+    response = client.get("/franceconnect/deconnexion/fin?state=état")
+    assert response.status_code == 200
+    assert "et de FranceConnect" not in _text(response)
