@@ -5,4 +5,5 @@ from flask import Blueprint
 
 bp = Blueprint("federation", __name__, template_folder="templates", url_prefix="/franceconnect")
 
+from federation import logout  # noqa: E402,F401  (sign-out routes)
 from federation import views  # noqa: E402,F401  (routes attach to bp)

@@ -44,7 +44,6 @@ log = logging.getLogger(__name__)
 
 REQUEST_KEY = "fc_request"  # state, nonce, next: between the button and the callback
 LINKING_KEY = "fc_linking"  # the FranceConnect identity being linked, and its progress
-LOGOUT_KEY = "fc_logout_state"
 REQUEST_LIFETIME = dt.timedelta(minutes=10)
 LINKING_LIFETIME = dt.timedelta(minutes=30)
 
@@ -104,7 +103,7 @@ def callback():
     try:
         if (
             not pending
-            or not _same(request.args.get("state", ""), pending["state"])
+            or not same_text(request.args.get("state", ""), pending["state"])
             or now > dt.datetime.fromisoformat(pending["expires"])
         ):
             raise StaleRequest(reason="state missing, mismatched or expired")
@@ -136,7 +135,7 @@ def callback():
     return redirect(url_for("federation.link_mobile"))
 
 
-def _same(received: str, expected: str) -> bool:
+def same_text(received: str, expected: str) -> bool:
     """Constant-time comparison that accepts any text a browser sends."""
     return secrets.compare_digest(received.encode(), expected.encode())
 
@@ -348,57 +347,3 @@ def unlink(link_id: int):
                 "success",
             )
     return redirect(endpoint_url("account.home", "/"))
-
-
-# -- sign-out chained to FranceConnect ------------------------------------------------
-
-
-def chain_sign_out(login, *, then: str | None = None):
-    """After Guichet's own sign-out: the redirect to FranceConnect's logout when the
-    session came from FranceConnect (SPEC §6.4), else None.
-
-    `idp.logout` calls this with the session `web_session.sign_out` (or its
-    end-session endpoint) ended; `then` is where to go once FranceConnect sends the
-    browser back (a relying party's validated post_logout_redirect_uri), else our
-    «vous êtes déconnecté» page."""
-    if login is None or not login.upstream_id_token:
-        return None
-    state = secrets.token_urlsafe(24)
-    try:
-        url = franceconnect().logout_url(id_token_hint=login.upstream_id_token, state=state)
-    except FranceConnectError as error:
-        log.warning("FranceConnect logout not chained: %s %s", error.code, error.context)
-        return None
-    if url is None:
-        return None
-    session[LOGOUT_KEY] = {"state": state, "then": then or ""}
-    return redirect(url)
-
-
-@bp.route("/deconnexion", methods=["GET", "POST"])
-def logout():
-    """Sign out of Guichet, then of FranceConnect when the session came from it
-    (a confirmation page, then a CSRF-protected POST)."""
-    form = forms.ConfirmForm()
-    if not form.validate_on_submit():
-        return render_template("federation/logout.html", form=form)
-    login = web_session.sign_out(now=utcnow())
-    db.session.commit()
-    return chain_sign_out(login) or redirect(url_for("federation.logged_out"))
-
-
-@bp.get("/deconnexion/fin")
-def logged_out():
-    """FranceConnect's post_logout_redirect_uri (also the end of a plain sign-out)."""
-    expected = session.pop(LOGOUT_KEY, None) or {}
-    received = request.args.get("state")
-    franceconnect_done = bool(
-        expected.get("state") and received and _same(received, expected["state"])
-    )
-    if franceconnect_done and expected.get("then"):
-        return redirect(expected["then"])
-    return render_template(
-        "federation/logged_out.html",
-        franceconnect_done=franceconnect_done,
-        login_url=endpoint_url("idp.login", "/"),
-    )

@@ -515,7 +515,7 @@ def test_an_operator_removes_a_link(runner, activated_account):
 def test_a_chained_sign_out_can_continue_to_a_service(app, activated_account):
     import responses
 
-    from federation.views import chain_sign_out
+    from federation.logout import chain_sign_out
 
     login = factories.sign_in_client(app.test_client(), activated_account)
     login.upstream_id_token = "id-token"
