@@ -1,6 +1,6 @@
 """FranceConnect pages (SPEC §6.4): the button's target, the callback, the linking
-steps (mobile, SMS code, children's birth dates), unlinking and the chained
-sign-out. Thin: each view parses a form, calls `federation.services` or the
+steps (mobile, SMS code, children's birth dates) and unlinking (sign-out:
+`federation.logout`). Thin: each view parses a form, calls `federation.services` or the
 upstream client, and maps a domain error to a French page.
 """
 
