@@ -249,6 +249,7 @@ def _routes(app: Flask) -> None:  # noqa: C901 - one provider, its endpoints sid
             return _error_page("Choisissez une identité de test."), 400
         code = secrets.token_urlsafe(32)
         with cfg("MOCK_STATE").lock:
+            _forget_expired(cfg("MOCK_STATE"))
             cfg("MOCK_STATE").codes[code] = {
                 "client_id": client.client_id,
                 "redirect_uri": redirect_uri,
@@ -365,6 +366,14 @@ def _routes(app: Flask) -> None:  # noqa: C901 - one provider, its endpoints sid
     @app.errorhandler(404)
     def _not_found(_error):
         return _error_page("Page introuvable."), 404
+
+
+def _forget_expired(state: MockState) -> None:
+    """Codes and tokens live a minute; a demo running for days keeps no more."""
+    now = time.time()
+    for store in (state.codes, state.tokens):
+        for key in [k for k, v in store.items() if v["expires"] < now]:
+            del store[key]
 
 
 def _birthdate(digest: str) -> str:
