@@ -12,7 +12,6 @@ from flask import request
 from flask import session
 from flask import url_for
 from flask_babel import gettext as _
-from werkzeug.routing import BuildError
 
 from accounts import email_links
 from accounts.errors import DomainError
@@ -52,26 +51,8 @@ def home():
         account=account,
         children=account.children(),
         pending_email=profile.pending_email(account, now=utcnow()),
-        links=_federation_links(account),
         csrf_form=ConfirmForm(),
     )
-
-
-def _federation_links(account) -> list[dict]:
-    """FranceConnect identities linked to the account, when that area is installed,
-    each with the address of its unlink button (None when it cannot be built)."""
-    try:
-        from federation.services import links_of
-    except ImportError:
-        return []
-    shown = []
-    for link in links_of(account):
-        try:
-            unlink_url = url_for("federation.unlink", link_id=getattr(link, "id", None))
-        except BuildError:
-            unlink_url = None
-        shown.append({"link": link, "unlink_url": unlink_url})
-    return shown
 
 
 @bp.route("/adresse", methods=["GET", "POST"])

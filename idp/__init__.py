@@ -155,6 +155,7 @@ def setup_oidc(app: Flask, settings: Settings) -> None:
 def setup_web(app: Flask, settings: Settings) -> None:
     from enrollment import account_bp as enrollment_account_bp
     from enrollment import bp as enrollment_bp
+    from federation import bp as federation_bp
     from idp.cli import register_commands
 
     if app.config.get("TESTING"):
@@ -189,4 +190,5 @@ def setup_web(app: Flask, settings: Settings) -> None:
 
     app.register_blueprint(enrollment_bp)
     app.register_blueprint(enrollment_account_bp)
+    app.register_blueprint(federation_bp)
     register_commands(app)

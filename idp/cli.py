@@ -25,6 +25,7 @@ def main() -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from federation.cli import franceconnect_group
     from idp.oidc_cli import clients_group
     from idp.oidc_cli import sessions_group
     from keys.cli import keys_group
@@ -41,6 +42,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(keys_group)
     app.cli.add_command(outbox_command)
     app.cli.add_command(worker_command)
+    app.cli.add_command(franceconnect_group)
 
 
 @click.group("db")

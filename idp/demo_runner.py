@@ -26,6 +26,8 @@ COMPANIONS += [
     (name, [sys.executable, "-m", "examples.relying_party", name])
     for name in ("livret-scolaire", "inscription")
 ]
+# The mock FranceConnect, at FRANCECONNECT_ISSUER's default (http://127.0.0.1:5090).
+COMPANIONS.append(("franceconnect-mock", [str(BIN / "guichet"), "franceconnect", "mock"]))
 
 
 def prepare() -> None:
@@ -36,9 +38,15 @@ def prepare() -> None:
 
 
 # `guichet …` commands run before start, all idempotent: demo data, signing keys
-# (current + next) and the two demo services.
-PREPARE_STEPS: list[list[str]] = [["demo", "seed"]]
-PREPARE_STEPS += [["keys", "ensure"], ["clients", "ensure-demo", "--host", HOST]]
+# (current + next), the two demo services, and the FranceConnect identity of the
+# demo parent activated through FranceConnect (so she signs in directly).
+PREPARE_STEPS: list[list[str]] = [
+    ["demo", "seed"],
+    ["keys", "ensure"],
+    ["clients", "ensure-demo", "--host", HOST],
+    ["franceconnect", "link", "--registry-id", "DEMO-FC"]
+    + ["--sub", "fc-demo-aline-rousseau", "--skip-missing"],
+]
 
 
 def main() -> int:

@@ -10,6 +10,7 @@ import pytest
 import time_machine
 
 from accounts.models import AccountState
+from idp.clock import utcnow
 from idp.extensions import db
 from idp.sessions import LoginSession
 from tests import factories
@@ -189,26 +190,20 @@ def test_an_account_in_activation_says_an_email_awaits(client, app_ctx, school):
     assert "en attente de confirmation" in text(client.get("/compte"))
 
 
-def test_the_franceconnect_block_appears_once_federation_is_installed(make_app, monkeypatch):
-    import sys
-    import types
+def test_the_account_page_shows_the_franceconnect_link(client, activated_account):
+    from federation.models import FranceConnectLink as Link
 
-    from flask import Blueprint
-
-    federation = Blueprint("federation", __name__)
-    federation.add_url_rule("/franceconnect/delier", "unlink", lambda: "", methods=["POST"])
-    app = make_app(WTF_CSRF_ENABLED=False)
-    app.register_blueprint(federation)
-    services = types.ModuleType("federation.services")
-    services.links_of = lambda account: [types.SimpleNamespace(id=7)]
-    monkeypatch.setitem(sys.modules, "federation", types.ModuleType("federation"))
-    monkeypatch.setitem(sys.modules, "federation.services", services)
-
-    client = app.test_client()
-    with app.app_context():
-        account = factories.make_family(factories.make_school())[0].account
-        factories.activate(account, password="Secret123")
-        factories.sign_in_client(client, account)
+    link = Link(sub="fc-sub-1", account=activated_account, linked_at=utcnow())
+    db.session.add(link)
+    db.session.commit()
+    factories.sign_in_client(client, activated_account)
     page = text(client.get("/compte"))
-    assert "lié à une identité FranceConnect" in page
-    assert 'action="/franceconnect/delier?link_id=7"' in page
+    assert "Votre compte est lié à l'identité FranceConnect" in page
+    assert f'action="/franceconnect/liens/{link.id}/supprimer"' in page
+
+
+def test_the_account_page_offers_to_link_franceconnect(client, activated_account):
+    factories.sign_in_client(client, activated_account)
+    page = text(client.get("/compte"))
+    assert "Votre compte n'est pas lié à FranceConnect" in page
+    assert "Lier mon compte à FranceConnect" in page

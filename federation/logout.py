@@ -1,0 +1,79 @@
+"""Signing out of Guichet and, for a session opened through FranceConnect, of
+FranceConnect too (SPEC §6.4: RP-initiated logout with `id_token_hint`, `state`
+and the registered `post_logout_redirect_uri`)."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import session
+from flask import url_for
+
+from federation import bp
+from federation import forms
+from federation.client import FranceConnectError
+from federation.views import endpoint_url
+from federation.views import franceconnect
+from federation.views import same_text
+from idp import web_session
+from idp.clock import utcnow
+from idp.extensions import db
+
+log = logging.getLogger(__name__)
+
+LOGOUT_KEY = "fc_logout_state"
+
+
+def chain_sign_out(login, *, then: str | None = None):
+    """After Guichet's own sign-out: the redirect to FranceConnect's logout when the
+    session came from FranceConnect (SPEC §6.4), else None.
+
+    `idp.logout` calls this with the session `web_session.sign_out` (or its
+    end-session endpoint) ended; `then` is where to go once FranceConnect sends the
+    browser back (a relying party's validated post_logout_redirect_uri), else our
+    «vous êtes déconnecté» page."""
+    if login is None or not login.upstream_id_token:
+        return None
+    state = secrets.token_urlsafe(24)
+    try:
+        url = franceconnect().logout_url(id_token_hint=login.upstream_id_token, state=state)
+    except FranceConnectError as error:
+        log.warning("FranceConnect logout not chained: %s %s", error.code, error.context)
+        return None
+    if url is None:
+        return None
+    session[LOGOUT_KEY] = {"state": state, "then": then or ""}
+    return redirect(url)
+
+
+@bp.route("/deconnexion", methods=["GET", "POST"])
+def logout():
+    """Sign out of Guichet, then of FranceConnect when the session came from it
+    (a confirmation page, then a CSRF-protected POST)."""
+    form = forms.ConfirmForm()
+    if not form.validate_on_submit():
+        return render_template("federation/logout.html", form=form)
+    login = web_session.sign_out(now=utcnow())
+    db.session.commit()
+    return chain_sign_out(login) or redirect(url_for("federation.logged_out"))
+
+
+@bp.get("/deconnexion/fin")
+def logged_out():
+    """FranceConnect's post_logout_redirect_uri (also the end of a plain sign-out)."""
+    expected = session.pop(LOGOUT_KEY, None) or {}
+    received = request.args.get("state")
+    franceconnect_done = bool(
+        expected.get("state") and received and same_text(received, expected["state"])
+    )
+    if franceconnect_done and expected.get("then"):
+        return redirect(expected["then"])
+    return render_template(
+        "federation/logged_out.html",
+        franceconnect_done=franceconnect_done,
+        login_url=endpoint_url("idp.login", "/"),
+    )
