@@ -135,6 +135,7 @@ def setup_services(app: Flask, settings: Settings) -> None:
 
 
 def setup_web(app: Flask, settings: Settings) -> None:
+    from admin import bp as admin_bp
     from idp.cli import register_commands
 
     if app.config.get("TESTING"):
@@ -167,4 +168,5 @@ def setup_web(app: Flask, settings: Settings) -> None:
     def _server_error(error):
         return render_template("errors/500.html"), 500
 
+    app.register_blueprint(admin_bp)
     register_commands(app)

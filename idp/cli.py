@@ -34,6 +34,9 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(db_group)
     app.cli.add_command(outbox_command)
     app.cli.add_command(worker_command)
+    from admin.cli import register as register_admin
+
+    register_admin(app)
 
 
 @click.group("db")
