@@ -236,8 +236,8 @@ def _pairs_select(school: School, criteria: Criteria):
 
 def _order(pairs, sort: str, desc: bool) -> list:
     c = pairs.c
-    state_rank = case({s: i for i, s in enumerate(LIVE_STATES)}, value=c.state, else_=9)
-    origin_label = case({o: ORIGIN_LABELS[o] for o in ORIGINS}, value=c.origin, else_="")
+    state_rank = case(*[(c.state == s, i) for i, s in enumerate(LIVE_STATES)], else_=9)
+    origin_label = case(*[(c.origin == o, ORIGIN_LABELS[o]) for o in ORIGINS], else_="")
     keys = {
         "eleve": [func.lower(c.pupil_last_name), func.lower(c.pupil_first_name)],
         "classe": [c.class_name],

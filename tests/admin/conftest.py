@@ -73,3 +73,56 @@ def console(console_app):
     )
     db.session.remove()
     ctx.pop()
+
+
+def family(school, guardian_first, guardian_last, pupils, *, email=None, state=None, mobile=None):
+    """A legal guardian of `pupils` [(first, last, class, level)] with an account in `state`."""
+    from accounts.models import AccountState
+    from registry.models import Level
+
+    made = []
+    for first, last, class_name, level in pupils:
+        made.append(
+            factories.make_pupil(
+                school,
+                first_name=first,
+                last_name=last,
+                class_name=class_name,
+                level=Level(level),
+                birth_date=dt.date(2016, 3, 14),
+            )
+        )
+    account = factories.make_account(guardian_first, guardian_last)
+    factories.make_guardian(
+        first_name=guardian_first,
+        last_name=guardian_last,
+        email=email,
+        mobile=mobile,
+        pupils=[(p, True) for p in made],
+        account=account,
+    )
+    if state is not None and state != AccountState.NOT_NOTIFIED:
+        factories.set_state(account, state)
+    return account, made
+
+
+def search_args(school, **overrides):
+    """The query string of the search form with every default ticked."""
+    from admin.search import classes_of
+
+    args = {
+        "rechercher": "1",
+        "q": "",
+        "classe": [str(c.id) for c in classes_of(school)],
+        "etat": ["not_notified", "notified", "activating", "activated"],
+        "messagerie": ["avec", "sans"],
+        "origine": ["school", "guardian", "franceconnect", "unknown"],
+    }
+    args.update(overrides)
+    return args
+
+
+def text(response) -> str:
+    import html
+
+    return html.unescape(response.get_data(as_text=True))
