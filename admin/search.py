@@ -312,10 +312,18 @@ def list_rows(school: School, account_ids: list[int]) -> list:
     """The pupil–guardian pairs of the selected accounts in this school, for lists (§5.4)."""
     if not account_ids:
         return []
-    query = (
-        _joined(db.select(Pupil, SchoolClass, Account))
-        .join(SchoolClass, SchoolClass.id == Pupil.class_id)
+    pairs = (
+        _joined(db.select(Pupil.id.label("pupil_id"), Account.id.label("account_id")))
         .where(*pair_criteria(school.id), Account.id.in_(account_ids))
+        .distinct()
+        .subquery("pairs")
+    )
+    query = (
+        db.select(Pupil, SchoolClass, Account)
+        .select_from(pairs)
+        .join(Pupil, Pupil.id == pairs.c.pupil_id)
+        .join(Account, Account.id == pairs.c.account_id)
+        .join(SchoolClass, SchoolClass.id == Pupil.class_id)
         .order_by(
             func.lower(Pupil.last_name),
             func.lower(Pupil.first_name),
@@ -323,7 +331,6 @@ def list_rows(school: School, account_ids: list[int]) -> list:
             func.lower(Account.last_name),
             Account.id,
         )
-        .distinct()
     )
     return list(db.session.execute(query))
 
