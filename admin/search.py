@@ -106,6 +106,7 @@ class Page:
     total: int
     page: int
     pages: int
+    accounts: int = 0  # distinct guardian accounts among all the results
 
     @property
     def first(self) -> int:
@@ -262,7 +263,9 @@ def _order(pairs, sort: str, desc: bool) -> list:
 
 def search(school: School, criteria: Criteria, *, page: int = 1) -> Page:
     pairs = _pairs_select(school, criteria).subquery("pairs")
-    total = db.session.scalar(db.select(func.count()).select_from(pairs)) or 0
+    total, accounts = db.session.execute(
+        db.select(func.count(), func.count(func.distinct(pairs.c.account_id)))
+    ).one()
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, page), pages)
     query = (
@@ -289,7 +292,7 @@ def search(school: School, criteria: Criteria, *, page: int = 1) -> Page:
         )
         for r in db.session.execute(query)
     ]
-    return Page(rows=rows, total=total, page=page, pages=pages)
+    return Page(rows=rows, total=total, page=page, pages=pages, accounts=accounts)
 
 
 def all_account_ids(school: School, criteria: Criteria) -> list[int]:

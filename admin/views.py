@@ -403,7 +403,11 @@ def account(account_id: int):
     here, elsewhere = search.children_split(target, g.school)
     rules = settings().accounts
     expiry = None
-    if target.state == AccountState.NOTIFIED and target.temporary_password_issued_on:
+    if (
+        target.state != AccountState.NOT_NOTIFIED
+        and target.must_change_password
+        and target.temporary_password_issued_on
+    ):
         import datetime as dt
 
         expiry = target.temporary_password_issued_on + dt.timedelta(

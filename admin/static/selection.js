@@ -6,7 +6,7 @@
   var all = document.getElementById("all_results");
   var count = document.getElementById("selection-count");
   var boxes = form.querySelectorAll('input[name="ids"]');
-  var total = parseInt((all && all.labels[0].textContent.match(/\d+/) || ["0"])[0], 10);
+  var total = all ? parseInt(all.getAttribute("data-total"), 10) : 0;
   function update() {
     var ids = {};
     boxes.forEach(function (b) { if (b.checked) ids[b.value] = true; });

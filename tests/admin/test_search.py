@@ -93,6 +93,7 @@ def test_default_search_lists_pairs_sorted_by_pupil(console, population):
     ]
     assert "1 à 5 sur 5 élève(s)" in page
     assert "0 responsable(s) sélectionné(s)" in page
+    assert "Tout sélectionner (4 responsable(s))" in page
     for heading in [
         "Élève",
         "Classe",
