@@ -32,6 +32,8 @@ def prepare() -> None:
 
 # Extra `guichet …` commands run once before start (demo data, keys, clients).
 PREPARE_STEPS: list[list[str]] = []
+# Console statistics for the demo schools (keep after the demo seed).
+PREPARE_STEPS.append(["stats", "compute"])
 
 
 def main() -> int:
