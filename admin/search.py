@@ -344,3 +344,14 @@ def children_split(account: Account, school: School) -> tuple[list[Pupil], list[
     here = [p for p in children if p.school_id == school.id]
     elsewhere = [p for p in children if p.school_id != school.id]
     return here, elsewhere
+
+
+def exclusions_of(account: Account) -> list[tuple[Pupil, dt.datetime]]:
+    """«Ce n'est pas mon enfant» reports of the parent (SPEC §6.3), shown to the director."""
+    query = (
+        db.select(Pupil, ChildExclusion.reported_at)
+        .join(ChildExclusion, ChildExclusion.pupil_id == Pupil.id)
+        .where(ChildExclusion.account_id == account.id)
+        .order_by(ChildExclusion.reported_at)
+    )
+    return [(pupil, at) for pupil, at in db.session.execute(query)]

@@ -422,6 +422,7 @@ def account(account_id: int):
         here=here,
         elsewhere=elsewhere,
         locks=throttle.locks_of(target),
+        exclusions=search.exclusions_of(target),
         notify_form=NotifyForm(origin="account"),
         csrf_form=CsrfOnlyForm(),
         expiry=expiry,

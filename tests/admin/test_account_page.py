@@ -124,3 +124,24 @@ def test_locks_are_visible_and_lifted(console):
     )
     assert lifted.actor_label == "d.durand"
     assert lifted.accounts == [account]
+
+
+def test_not_my_child_reports_are_shown(console):
+    from accounts.models import ChildExclusion
+
+    account, (lea, hugo) = family(
+        console.school,
+        "Gérald",
+        "Martin",
+        [("Léa", "Martin", "CP A", "CP"), ("Hugo", "Martin", "CE1 B", "CE1")],
+        state=AccountState.ACTIVATED,
+    )
+    db.session.add(
+        ChildExclusion(account_id=account.id, pupil_id=hugo.id, reported_at=factories.NOW)
+    )
+    db.session.commit()
+    page = text(console.client.get(f"/admin/comptes/{account.id}"))
+    assert "Ce n'est pas mon enfant" in page
+    assert "Hugo MARTIN (14-03-2016) — signalé le 24-11-2026" in page
+    here = page.split("Inscrits dans l'établissement")[2]
+    assert "Léa" in here and "Hugo" not in here
