@@ -121,6 +121,35 @@ def remove_command(identifier, uais) -> None:
         click.echo(f"{director.identifier} : {' '.join(s.uai for s in director.schools) or '-'}")
 
 
+@directors_group.command("totp")
+@click.argument("identifier")
+@click.option("--disable", is_flag=True, help="Retire le second facteur")
+@with_appcontext
+def totp_command(identifier: str, disable: bool) -> None:
+    """Set up (or --disable) the director's TOTP second factor; prints the secret once."""
+    from admin import directors
+    from admin import totp
+    from idp.runtime import passwords
+    from idp.runtime import settings
+
+    director = directors.find(identifier)
+    if director is None:
+        raise click.ClickException(str(directors.UnknownDirector.message))
+    now = utcnow()
+    if disable:
+        done = directors.disable_totp(director, now=now)
+        db.session.commit()
+        click.echo("Second facteur retiré." if done else "Aucun second facteur.")
+        return
+    secret = directors.enable_totp(director, box=passwords().box, now=now)
+    db.session.commit()
+    uri = totp.provisioning_uri(
+        secret, account=director.identifier, issuer=f"{settings().product.name} administration"
+    )
+    click.echo(f"Clé secrète : {secret}")
+    click.echo(f"URI (code QR) : {uri}")
+
+
 @click.group("stats")
 def stats_group() -> None:
     """Statistics of the console (004 §6)."""

@@ -18,8 +18,10 @@ from accounts.errors import DomainError
 from accounts.models import Director
 from accounts.models import DirectorSchool
 from accounts.passwords import PasswordService
+from admin import totp
 from admin.models import TOUCH_EVERY
 from admin.models import DirectorSession
+from admin.models import DirectorTotp
 from idp.extensions import db
 from registry.models import School
 
@@ -78,9 +80,70 @@ def authenticate(
     throttle.record_success("director_password", subject)
     if passwords.needs_rehash(director.password_hash):
         director.password_hash = passwords.hash(password)
+    return director
+
+
+def complete_sign_in(director: Director, *, now: dt.datetime) -> DirectorSession:
+    """Every factor checked: the console session opens (caller commits)."""
     director.last_login_at = now
     audit.record("director.signed_in", actor=audit.director_actor(director), now=now)
-    return director
+    return open_session(director, now=now)
+
+
+# ---- second factor (TOTP) -------------------------------------------------------------
+
+
+class InvalidCode(DomainError):
+    code = "director_invalid_code"
+    message = _l("Code incorrect. Saisissez le code à 6 chiffres affiché par votre application.")
+
+
+def totp_of(director: Director) -> DirectorTotp | None:
+    return db.session.get(DirectorTotp, director.id)
+
+
+def enable_totp(director: Director, *, box, now: dt.datetime) -> str:
+    """A new secret for the director (replacing any); returns it in base32 for the app."""
+    secret = totp.new_secret()
+    row = totp_of(director)
+    if row is None:
+        row = DirectorTotp(director_id=director.id)
+        db.session.add(row)
+    row.secret_encrypted = box.encrypt(secret)
+    row.created_at = now
+    row.last_step = None
+    audit.record(
+        "director.totp_enabled", actor=audit.OPERATOR, now=now, summary=director.identifier
+    )
+    return secret
+
+
+def disable_totp(director: Director, *, now: dt.datetime) -> bool:
+    row = totp_of(director)
+    if row is None:
+        return False
+    db.session.delete(row)
+    audit.record(
+        "director.totp_disabled", actor=audit.OPERATOR, now=now, summary=director.identifier
+    )
+    return True
+
+
+def verify_code(director: Director, code: str, *, box, now: dt.datetime) -> None:
+    """The second factor, throttled like the password; a code is accepted once."""
+    subject = f"director-totp:{director.id}"
+    throttle.check("director_password", subject, now=now)
+    row = totp_of(director)
+    step = None
+    if row is not None:
+        step = totp.matching_step(
+            box.decrypt(row.secret_encrypted), code, now=now, after=row.last_step
+        )
+    if step is None:
+        throttle.record_failure("director_password", subject, now=now)
+        raise InvalidCode()
+    throttle.record_success("director_password", subject)
+    row.last_step = step
 
 
 def open_session(director: Director, *, now: dt.datetime) -> DirectorSession:
@@ -212,6 +275,7 @@ def remove(identifier: str, uais: list[str], *, now: dt.datetime) -> Director | 
         )
         return director
     db.session.execute(db.delete(DirectorSession).where(DirectorSession.director_id == director.id))
+    db.session.execute(db.delete(DirectorTotp).where(DirectorTotp.director_id == director.id))
     db.session.execute(db.delete(DirectorSchool).where(DirectorSchool.director_id == director.id))
     audit.record("director.removed", actor=audit.OPERATOR, now=now, summary=director.identifier)
     db.session.delete(director)

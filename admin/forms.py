@@ -28,6 +28,13 @@ class LoginForm(FlaskForm):
     )
 
 
+class CodeForm(FlaskForm):
+    code = StringField(
+        _l("Code à 6 chiffres"),
+        validators=[DataRequired(_l("Saisissez le code.")), Length(max=12)],
+    )
+
+
 class SchoolForm(FlaskForm):
     school_id = SelectField(_l("Établissement"), coerce=int)
 

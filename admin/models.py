@@ -11,8 +11,10 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import JSON
+from sqlalchemy import BigInteger
 from sqlalchemy import DateTime
 from sqlalchemy import ForeignKey
+from sqlalchemy import LargeBinary
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
@@ -76,3 +78,18 @@ class SchoolStatistics(db.Model):
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), primary_key=True)
     computed_at: Mapped[dt.datetime] = mapped_column(DateTime)
     data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class DirectorTotp(db.Model):
+    """A director's second factor (RFC 6238 TOTP), set up by an operator."""
+
+    __tablename__ = "director_totp"
+
+    director_id: Mapped[int] = mapped_column(
+        ForeignKey("directors.id", ondelete="CASCADE"), primary_key=True
+    )
+    # The base32 secret, encrypted with the temporary-password box (accounts.secretbox).
+    secret_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    # The last time step accepted: a code is good once (RFC 6238 §5.2).
+    last_step: Mapped[int | None] = mapped_column(BigInteger)

@@ -32,6 +32,7 @@ from admin import services
 from admin import stats
 from admin.forms import ActionForm
 from admin.forms import AuditFilterForm
+from admin.forms import CodeForm
 from admin.forms import ConfirmForm
 from admin.forms import CsrfOnlyForm
 from admin.forms import LoginForm
@@ -118,6 +119,23 @@ def _console_globals():
 # ---- sign-in, school, sign-out (004 §2, §4.1) ----------------------------------------------
 
 
+PENDING_KEY = "admin_pending"
+PENDING_LIFETIME_SECONDS = 300
+
+
+def _open(director, now):
+    session.clear()
+    login_row = directors.complete_sign_in(director, now=now)
+    db.session.commit()
+    session[SESSION_KEY] = login_row.id
+
+
+def _next_target(target: str | None) -> str:
+    if not target or not target.startswith("/admin/") or target.startswith("//"):
+        return url_for("admin.home")
+    return target
+
+
 @bp.route("/connexion", methods=["GET", "POST"])
 @limiter.limit("30 per minute", methods=["POST"])
 def login():
@@ -133,15 +151,47 @@ def login():
             db.session.commit()  # the failure counts
             error = refusal.message
         else:
-            session.clear()
-            login_row = directors.open_session(director, now=now)
-            db.session.commit()
-            session[SESSION_KEY] = login_row.id
-            target = request.args.get("next") or ""
-            if not target.startswith("/admin/") or target.startswith("//"):
-                target = url_for("admin.home")
+            target = _next_target(request.args.get("next"))
+            if directors.totp_of(director) is not None:
+                db.session.commit()
+                session.clear()
+                session[PENDING_KEY] = {
+                    "director_id": director.id,
+                    "until": now.timestamp() + PENDING_LIFETIME_SECONDS,
+                    "next": target,
+                }
+                return redirect(url_for("admin.second_factor"))
+            _open(director, now)
             return redirect(target)
     return render_template("admin/login.html", form=form, error=error)
+
+
+@bp.route("/connexion/code", methods=["GET", "POST"])
+@limiter.limit("30 per minute", methods=["POST"])
+def second_factor():
+    from accounts.models import Director
+
+    pending = session.get(PENDING_KEY)
+    now = utcnow()
+    if not pending or now.timestamp() > pending["until"]:
+        session.pop(PENDING_KEY, None)
+        return redirect(url_for("admin.login"))
+    director = db.session.get(Director, pending["director_id"])
+    if director is None:
+        session.pop(PENDING_KEY, None)
+        return redirect(url_for("admin.login"))
+    form = CodeForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            directors.verify_code(director, form.code.data, box=passwords().box, now=now)
+        except DomainError as refusal:
+            db.session.commit()
+            error = refusal.message
+        else:
+            _open(director, now)
+            return redirect(_next_target(pending.get("next")))
+    return render_template("admin/code.html", form=form, error=error)
 
 
 @bp.post("/deconnexion")

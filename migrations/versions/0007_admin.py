@@ -1,8 +1,8 @@
-"""admin: director sessions, letter batches, school statistics
+"""admin: director sessions and second factor, letter batches, school statistics
 
 Revision ID: 0007_admin
 Revises: 0004_messaging
-Create Date: 2026-11-29 16:05:26.619985
+Create Date: 2026-11-29 16:21:22.540063
 """
 
 import sqlalchemy as sa
@@ -40,6 +40,20 @@ def upgrade() -> None:
             batch_op.f("ix_director_sessions_director_id"), ["director_id"], unique=False
         )
 
+    op.create_table(
+        "director_totp",
+        sa.Column("director_id", sa.Integer(), nullable=False),
+        sa.Column("secret_encrypted", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("last_step", sa.BigInteger(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["director_id"],
+            ["directors.id"],
+            name=op.f("fk_director_totp_director_id_directors"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("director_id", name=op.f("pk_director_totp")),
+    )
     op.create_table(
         "letter_batches",
         sa.Column("id", sa.String(length=32), nullable=False),
@@ -85,6 +99,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_letter_batches_school_id"))
 
     op.drop_table("letter_batches")
+    op.drop_table("director_totp")
     with op.batch_alter_table("director_sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_director_sessions_director_id"))
 
