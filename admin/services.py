@@ -126,6 +126,7 @@ class NotifyResult:
     skipped: list[Account] = field(default_factory=list)  # by email, no address
     not_reset: list[Account] = field(default_factory=list)  # Non notifié: reset refused
     letters: dict[int, str] = field(default_factory=dict)
+    messages: list = field(default_factory=list)  # the emails composed, in order
 
 
 def notify(
@@ -182,7 +183,9 @@ def notify(
         items.append({"account_id": account.id, "letter": letter})
         if channel == Channel.EMAIL:
             context = letter_context(account, school=school, password=password, product=product)
-            compose_email(email, letter, context, now=now, batch_id=message_batch)
+            result.messages.append(
+                compose_email(email, letter, context, now=now, batch_id=message_batch)
+            )
     batch.items = items
     batch.message_batch_id = message_batch
     if items:

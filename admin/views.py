@@ -48,6 +48,7 @@ from idp.runtime import passwords
 from idp.runtime import settings
 from messaging.delivery import batch_failures
 from messaging.delivery import batch_progress
+from messaging.delivery import outcome
 
 SESSION_KEY = "admin_session"
 
@@ -370,8 +371,12 @@ def notify():
         now=utcnow(),
     )
     db.session.commit()
+    delivery = None
+    if len(result.messages) == 1 and not result.batch.message_batch_id:
+        delivery = outcome(result.messages[0])  # one email: say at once if it failed
     return render_template(
         "admin/notify_done.html",
+        delivery=delivery,
         result=result,
         channel=channel.value,
         single=single,

@@ -266,3 +266,40 @@ def test_email_batch_has_a_progress_page(console):
         )
         == 3
     )
+
+
+def test_a_single_email_that_cannot_be_sent_is_said(make_app):
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nothing listens there
+    app = make_app(
+        WTF_CSRF_ENABLED=False,
+        MAIL_BACKEND="smtp",
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=str(port),
+        SMTP_TIMEOUT="2",
+        REDIS_URL="",
+    )
+    from tests.admin.conftest import make_director
+    from tests.admin.conftest import sign_in
+
+    with app.app_context():
+        school = factories.make_school("0311478N", "École")
+        make_director(schools=[school])
+        account, _ = family(
+            school, "Jean", "Dupont", [("Léa", "Dupont", "CP A", "CP")], email="j@example.org"
+        )
+        db.session.commit()
+        account_id = account.id
+    client = app.test_client()
+    sign_in(client)
+    page = text(
+        client.post(
+            "/admin/responsables/notifier",
+            data={"ids": [account_id], "channel": "email", "origin": "account"},
+        )
+    )
+    assert "Le courrier électronique n'a pas pu être envoyé à j@example.org." in page
+    assert "momentanément indisponible" in page
