@@ -7,9 +7,11 @@ needs a selected school, and finds accounts only through that school
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 
 from flask import abort
+from flask import flash
 from flask import g
 from flask import make_response
 from flask import redirect
@@ -19,6 +21,7 @@ from flask import session
 from flask import url_for
 from flask_babel import gettext as _
 
+from accounts import audit
 from accounts import throttle
 from accounts.errors import DomainError
 from accounts.models import ORIGIN_LABELS
@@ -324,8 +327,6 @@ def bulk_action():
 
 
 def _back_with_error(message):
-    from flask import flash
-
     flash(message, "error")
     return redirect(url_for("admin.accounts", retour="1"))
 
@@ -463,8 +464,6 @@ def account(account_id: int):
         and target.must_change_password
         and target.temporary_password_issued_on
     ):
-        import datetime as dt
-
         expiry = target.temporary_password_issued_on + dt.timedelta(
             days=rules.temporary_password_validity_days
         )
@@ -536,8 +535,6 @@ def resend_activation(account_id: int):
             error = refusal.message
         else:
             db.session.commit()
-            from flask import flash
-
             flash(_("Le mail a été renvoyé."), "success")
             return redirect(url_for("admin.account", account_id=target.id))
     return render_template("admin/resend.html", account=target, form=form, error=error)
@@ -554,8 +551,6 @@ def lift_lock(account_id: int, counter_id: int):
     ):
         abort(404)
     db.session.commit()
-    from flask import flash
-
     flash(_("Le blocage a été levé : le responsable peut réessayer."), "success")
     return redirect(url_for("admin.account", account_id=target.id))
 
@@ -572,8 +567,6 @@ def statistics():
             abort(400)
         now = utcnow()
         stats.compute(now=now, school_ids=[g.school.id])
-        from accounts import audit
-
         audit.record(
             "statistics.computed",
             actor=audit.director_actor(g.director),
