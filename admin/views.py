@@ -327,7 +327,7 @@ def bulk_action():
 
 
 def _back_with_error(message):
-    flash(message, "error")
+    flash(str(message), "error")
     return redirect(url_for("admin.accounts", retour="1"))
 
 
