@@ -107,17 +107,13 @@ def compute(*, now: dt.datetime, school_ids: list[int] | None = None) -> int:
     ids = school_ids
     if ids is None:
         ids = list(db.session.scalars(db.select(School.id)))
-    class_names = dict(
-        db.session.execute(
-            db.select(SchoolClass.id, SchoolClass.name).where(SchoolClass.school_id.in_(ids))
-        ).all()
-    )
-    existing = {
-        s.school_id: s
-        for s in db.session.scalars(
-            db.select(SchoolStatistics).where(SchoolStatistics.school_id.in_(ids))
-        )
-    }
+    classes_query = db.select(SchoolClass.id, SchoolClass.name)
+    existing_query = db.select(SchoolStatistics)
+    if school_ids is not None:  # all schools: no list of ids in the SQL
+        classes_query = classes_query.where(SchoolClass.school_id.in_(ids))
+        existing_query = existing_query.where(SchoolStatistics.school_id.in_(ids))
+    class_names = dict(db.session.execute(classes_query).all())
+    existing = {s.school_id: s for s in db.session.scalars(existing_query)}
     for school_id in ids:
         classes = [
             {"name": class_names.get(cid, "?"), **cell} for cid, cell in by_class[school_id].items()
