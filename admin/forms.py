@@ -11,6 +11,7 @@ from wtforms import HiddenField
 from wtforms import PasswordField
 from wtforms import SelectField
 from wtforms import StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 from wtforms.validators import Email
 from wtforms.validators import Length
@@ -43,26 +44,30 @@ class CsrfOnlyForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
 
 
+NOTIFY = _l("(Re)Notifier les comptes")
+LIST = _l("Lister les comptes")
+MODIFY = _l("Modifier les comptes")
+
+
 class ActionForm(FlaskForm):
     """The actions of the search page on the selected rows (ids are read from the form)."""
 
     action = SelectField(
-        _l("Action"),
+        _l("Action sur les comptes sélectionnés"),
         choices=[
-            (
-                "notify_letter",
-                _l("(Re)Notifier les comptes — Par feuilles individuelles imprimables"),
+            SelectChoice(
+                "notify_letter", _l("Par feuilles individuelles imprimables"), optgroup=NOTIFY
             ),
-            ("notify_email", _l("(Re)Notifier les comptes — Par envoi de courriers électroniques")),
-            (
-                "list_pdf",
-                _l("Lister les comptes — Imprimer la liste des responsables (format pdf)"),
+            SelectChoice(
+                "notify_email", _l("Par envoi de courriers électroniques"), optgroup=NOTIFY
             ),
-            (
-                "list_csv",
-                _l("Lister les comptes — Imprimer la liste des responsables (format csv)"),
+            SelectChoice(
+                "list_pdf", _l("Imprimer la liste des responsables (format pdf)"), optgroup=LIST
             ),
-            ("reset", _l("Modifier les comptes — Réinitialiser le(s) mot(s) de passe")),
+            SelectChoice(
+                "list_csv", _l("Imprimer la liste des responsables (format csv)"), optgroup=LIST
+            ),
+            SelectChoice("reset", _l("Réinitialiser le(s) mot(s) de passe"), optgroup=MODIFY),
         ],
     )
     reset = BooleanField(_l("Avec réinitialisation du mot de passe"))
@@ -75,8 +80,8 @@ class NotifyForm(FlaskForm):
     channel = SelectField(
         _l("Mode de notification"),
         choices=[
-            ("letter", _l("Par feuille individuelle imprimable")),
-            ("email", _l("Par envoi de courriers électroniques")),
+            SelectChoice("letter", _l("Par feuille individuelle imprimable")),
+            SelectChoice("email", _l("Par envoi de courriers électroniques")),
         ],
     )
     reset = BooleanField(_l("Avec réinitialisation du mot de passe"))

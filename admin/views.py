@@ -20,6 +20,7 @@ from flask import request
 from flask import session
 from flask import url_for
 from flask_babel import gettext as _
+from wtforms.fields.choices import SelectChoice
 
 from accounts import audit
 from accounts import throttle
@@ -219,7 +220,7 @@ def signed_out():
 @director_required
 def home():
     form = SchoolForm()
-    form.school_id.choices = [(s.id, f"{s.uai} {s.name}") for s in g.director.schools]
+    form.school_id.choices = [SelectChoice(s.id, f"{s.uai} {s.name}") for s in g.director.schools]
     if request.method == "POST":
         if form.validate_on_submit():
             school = directors.select_school(g.admin_login, form.school_id.data, now=utcnow())
@@ -599,8 +600,8 @@ def _audit_filter(form: AuditFilterForm) -> auditlog.AuditFilter:
 @school_required
 def journal():
     form = AuditFilterForm(formdata=request.args)
-    form.action.choices = [("", _("Toutes"))] + [
-        (a, auditlog.label(a)) for a in auditlog.actions_of(g.school)
+    form.action.choices = [SelectChoice("", _("Toutes"))] + [
+        SelectChoice(a, auditlog.label(a)) for a in auditlog.actions_of(g.school)
     ]
     number = request.args.get("page", "1")
     number = int(number) if number.isdigit() and len(number) < 7 else 1
@@ -622,7 +623,7 @@ def journal():
 @school_required
 def journal_csv():
     form = AuditFilterForm(formdata=request.args)
-    form.action.choices = [("", "")]
+    form.action.choices = [SelectChoice("", "")]
     content = auditlog.to_csv(g.school, _audit_filter(form))
     response = make_response(content)
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
