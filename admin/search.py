@@ -355,3 +355,20 @@ def exclusions_of(account: Account) -> list[tuple[Pupil, dt.datetime]]:
         .order_by(ChildExclusion.reported_at)
     )
     return [(pupil, at) for pupil, at in db.session.execute(query)]
+
+
+def activation_link_expiry(account: Account) -> dt.datetime | None:
+    """When the activation link last sent (C07) expires, for an En cours account (SPEC §4)."""
+    from accounts.email_links import ACTIVATION
+    from accounts.email_links import EmailLink
+
+    return db.session.scalar(
+        db.select(EmailLink.expires_at)
+        .where(
+            EmailLink.account_id == account.id,
+            EmailLink.purpose == ACTIVATION,
+            EmailLink.used_at.is_(None),
+        )
+        .order_by(EmailLink.created_at.desc())
+        .limit(1)
+    )

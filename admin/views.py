@@ -45,6 +45,7 @@ from admin.forms import ResendForm
 from admin.forms import SchoolForm
 from admin.models import LetterBatch
 from idp.clock import paris
+from idp.clock import paris_today
 from idp.clock import utcnow
 from idp.extensions import db
 from idp.extensions import limiter
@@ -481,6 +482,13 @@ def account(account_id: int):
         notify_form=NotifyForm(origin="account"),
         csrf_form=CsrfOnlyForm(),
         expiry=expiry,
+        link_expiry=(
+            search.activation_link_expiry(target)
+            if target.state == AccountState.ACTIVATING
+            else None
+        ),
+        now=utcnow(),
+        today=paris_today(utcnow()),
         footnote=services.FOOTNOTE,
     )
 

@@ -95,6 +95,18 @@ def test_changed_password_is_masked_and_activating_offers_resend(console):
     assert "Mot de passe *</th><td>*****" in page
     assert "En cours d'activation" in page
     assert "Renvoyer un courriel d'activation" in page
+    from accounts import email_links
+
+    email_links.issue(
+        account,
+        email_links.ACTIVATION,
+        "educonnect_qualif@ac-test.fr",
+        now=dt.datetime(2026, 8, 1, 10),
+        validity=dt.timedelta(days=92),
+    )
+    db.session.commit()
+    page = text(console.client.get(f"/admin/comptes/{account.id}"))
+    assert "lien d'activation expiré le 01-11-2026" in page
 
 
 def test_locks_are_visible_and_lifted(console):
