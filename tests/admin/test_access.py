@@ -122,3 +122,48 @@ def test_directors_cli(console_app):
     with console_app.app_context():
         assert db.session.scalar(db.select(Director)) is None
     assert client.get("/admin/").status_code == 302
+
+
+def test_real_http_sign_in_search_and_sign_out(app, live_server):
+    """Over real HTTP with CSRF checks on: cookies, tokens and redirects as a browser sees them."""
+    import re
+
+    import requests
+
+    with app.app_context():
+        school = factories.make_school("0311478N", "École du Centre")
+        make_director(schools=[school])
+        family_guardian, _ = factories.make_family(school)
+        db.session.commit()
+    browser = requests.Session()
+    page = browser.get(f"{live_server}/admin/connexion", timeout=10).text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = browser.post(
+        f"{live_server}/admin/connexion",
+        data={"identifier": "d.durand", "password": DIRECTOR_PASSWORD, "csrf_token": token},
+        timeout=10,
+    )
+    assert response.url.endswith("/admin/") and "0311478N" in response.text
+    response = browser.get(
+        f"{live_server}/admin/responsables",
+        params={
+            "rechercher": "1",
+            "etat": "not_notified",
+            "messagerie": ["avec", "sans"],
+            "origine": "unknown",
+            "classe": re.findall(
+                r'name="classe" value="(\d+)"',
+                browser.get(f"{live_server}/admin/responsables", timeout=10).text,
+            ),
+        },
+        timeout=10,
+    )
+    assert "1 à 1 sur 1 élève(s)" in response.text and "g.martin" in response.text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', response.text).group(1)
+    response = browser.post(
+        f"{live_server}/admin/deconnexion", data={"csrf_token": token}, timeout=10
+    )
+    assert "Vous êtes déconnecté" in response.text
+    assert browser.get(f"{live_server}/admin/", timeout=10).url.startswith(
+        f"{live_server}/admin/connexion"
+    )
