@@ -121,6 +121,40 @@ def remove_command(identifier, uais) -> None:
         click.echo(f"{director.identifier} : {' '.join(s.uai for s in director.schools) or '-'}")
 
 
+@directors_group.command("password")
+@click.argument("identifier")
+@click.password_option(
+    "--password", envvar="GUICHET_DIRECTOR_PASSWORD", help="Nouveau mot de passe"
+)
+@with_appcontext
+def password_command(identifier: str, password: str) -> None:
+    """Set a director's password (their open console sessions end)."""
+    from admin import directors
+    from idp.runtime import passwords
+
+    try:
+        director = directors.set_password(identifier, password, passwords=passwords(), now=utcnow())
+    except DomainError as error:
+        _fail(error)
+    db.session.commit()
+    click.echo(f"Mot de passe de {director.identifier} modifié.")
+
+
+@directors_group.command("unlock")
+@click.argument("identifier")
+@with_appcontext
+def unlock_command(identifier: str) -> None:
+    """Lift a director's sign-in lock (after too many wrong passwords or codes)."""
+    from admin import directors
+
+    try:
+        count = directors.unlock(identifier, now=utcnow())
+    except DomainError as error:
+        _fail(error)
+    db.session.commit()
+    click.echo("Blocage levé." if count else "Aucun blocage.")
+
+
 @directors_group.command("totp")
 @click.argument("identifier")
 @click.option("--disable", is_flag=True, help="Retire le second facteur")

@@ -31,6 +31,21 @@ class DirectorInvalidCredentials(DomainError):
     message = _l("Identifiant ou mot de passe incorrect.")
 
 
+class DirectorLocked(DomainError):
+    code = "director_locked"
+    message = _l(
+        "Trop de tentatives infructueuses : votre accès à l'administration des comptes est "
+        "bloqué. Contactez l'assistance de votre académie."
+    )
+
+
+def _check(subject: str, *, now: dt.datetime) -> None:
+    try:
+        throttle.check("director_password", subject, now=now)
+    except throttle.JourneyLocked as locked:
+        raise DirectorLocked() from locked
+
+
 class UnknownDirector(DomainError):
     code = "unknown_director"
     message = _l("Aucun directeur n'a cet identifiant.")
@@ -64,7 +79,7 @@ def authenticate(
 ) -> Director:
     """The director whose password this is, or DirectorInvalidCredentials (throttled)."""
     subject = _subject(identifier)
-    throttle.check("director_password", subject, now=now)
+    _check(subject, now=now)
     director = find(identifier)
     if director is None:
         key = id(passwords)
@@ -132,7 +147,7 @@ def disable_totp(director: Director, *, now: dt.datetime) -> bool:
 def verify_code(director: Director, code: str, *, box, now: dt.datetime) -> None:
     """The second factor, throttled like the password; a code is accepted once."""
     subject = f"director-totp:{director.id}"
-    throttle.check("director_password", subject, now=now)
+    _check(subject, now=now)
     row = totp_of(director)
     step = None
     if row is not None:
@@ -280,6 +295,41 @@ def remove(identifier: str, uais: list[str], *, now: dt.datetime) -> Director | 
     audit.record("director.removed", actor=audit.OPERATOR, now=now, summary=director.identifier)
     db.session.delete(director)
     return None
+
+
+def set_password(identifier: str, password: str, *, passwords: PasswordService, now) -> Director:
+    from accounts.passwords import validate_chosen_password
+
+    director = _existing(identifier)
+    validate_chosen_password(password, passwords.policy)
+    director.password_hash = passwords.hash(password)
+    db.session.execute(
+        db.update(DirectorSession)
+        .where(DirectorSession.director_id == director.id, DirectorSession.ended_at.is_(None))
+        .values(ended_at=now)
+    )
+    audit.record(
+        "director.password_set", actor=audit.OPERATOR, now=now, summary=director.identifier
+    )
+    return director
+
+
+def unlock(identifier: str, *, now: dt.datetime) -> int:
+    """Lift the sign-in locks and delays of a director (password and second factor)."""
+    director = _existing(identifier)
+    subjects = [_subject(director.identifier), f"director-totp:{director.id}"]
+    counters = list(
+        db.session.scalars(
+            db.select(throttle.AttemptCounter).where(
+                throttle.AttemptCounter.kind == "director_password",
+                throttle.AttemptCounter.subject.in_(subjects),
+            )
+        )
+    )
+    for counter in counters:
+        db.session.delete(counter)
+    audit.record("director.unlocked", actor=audit.OPERATOR, now=now, summary=director.identifier)
+    return len(counters)
 
 
 def all_directors() -> list[Director]:

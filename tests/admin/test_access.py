@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 
 from accounts.models import AuditEvent
@@ -167,3 +168,31 @@ def test_real_http_sign_in_search_and_sign_out(app, live_server):
     assert browser.get(f"{live_server}/admin/", timeout=10).url.startswith(
         f"{live_server}/admin/connexion"
     )
+
+
+def test_locked_director_is_unlocked_by_an_operator_and_password_reset(console_app):
+    with console_app.app_context():
+        make_director("d.lock", schools=[factories.make_school()])
+        db.session.commit()
+    client = console_app.test_client()
+    runner = console_app.test_cli_runner()
+    from accounts import throttle
+    from idp.clock import utcnow
+
+    with console_app.app_context():
+        for _ in range(20):
+            throttle.record_failure("director_password", "director:d.lock", now=utcnow())
+        db.session.commit()
+    page = sign_in(client, "d.lock").get_data(as_text=True)
+    assert "votre accès à l'administration des comptes est bloqué" in html.unescape(page)
+    assert "école de votre enfant" not in html.unescape(page)
+    result = runner.invoke(args=["directors", "unlock", "d.lock"])
+    assert result.exit_code == 0 and "Blocage levé." in result.output
+    assert sign_in(client, "d.lock").status_code == 302
+    assert client.get("/admin/").status_code == 200
+    result = runner.invoke(args=["directors", "password", "d.lock", "--password", "Nouveau123"])
+    assert result.exit_code == 0, result.output
+    assert client.get("/admin/").status_code == 302  # its sessions ended
+    assert sign_in(client, "d.lock", "Nouveau123").status_code == 302
+    result = runner.invoke(args=["directors", "password", "d.lock", "--password", "court"])
+    assert result.exit_code != 0 and "8 à 14 caractères" in result.output
