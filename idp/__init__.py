@@ -153,6 +153,7 @@ def setup_oidc(app: Flask, settings: Settings) -> None:
 
 
 def setup_web(app: Flask, settings: Settings) -> None:
+    from admin import bp as admin_bp
     from enrollment import account_bp as enrollment_account_bp
     from enrollment import bp as enrollment_bp
     from federation import bp as federation_bp
@@ -191,4 +192,5 @@ def setup_web(app: Flask, settings: Settings) -> None:
     app.register_blueprint(enrollment_bp)
     app.register_blueprint(enrollment_account_bp)
     app.register_blueprint(federation_bp)
+    app.register_blueprint(admin_bp)
     register_commands(app)

@@ -25,6 +25,7 @@ def main() -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from admin.cli import register as register_admin
     from federation.cli import franceconnect_group
     from idp.oidc_cli import clients_group
     from idp.oidc_cli import sessions_group
@@ -43,6 +44,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(outbox_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(franceconnect_group)
+    register_admin(app)
 
 
 @click.group("db")

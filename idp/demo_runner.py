@@ -38,14 +38,16 @@ def prepare() -> None:
 
 
 # `guichet …` commands run before start, all idempotent: demo data, signing keys
-# (current + next), the two demo services, and the FranceConnect identity of the
-# demo parent activated through FranceConnect (so she signs in directly).
+# (current + next), the two demo services, the FranceConnect identity of the
+# demo parent activated through FranceConnect (so she signs in directly), and
+# the console statistics of the demo schools.
 PREPARE_STEPS: list[list[str]] = [
     ["demo", "seed"],
     ["keys", "ensure"],
     ["clients", "ensure-demo", "--host", HOST],
     ["franceconnect", "link", "--registry-id", "DEMO-FC"]
     + ["--sub", "fc-demo-aline-rousseau", "--skip-missing"],
+    ["stats", "compute"],
 ]
 
 

@@ -4,6 +4,7 @@ from accounts import email_links as accounts_email_links  # noqa: F401
 from accounts import models as accounts_models  # noqa: F401
 from accounts import sms_codes as accounts_sms_codes  # noqa: F401
 from accounts import throttle as accounts_throttle  # noqa: F401
+from admin import models as admin_models  # noqa: F401
 from federation import models as federation_models  # noqa: F401
 from idp import oauth_models as idp_oauth_models  # noqa: F401
 from idp import sessions as idp_sessions  # noqa: F401

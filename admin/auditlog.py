@@ -1,0 +1,126 @@
+"""The audit log as a director reads it: who did what to which accounts, when, for
+the selected school (actions done in it, and events on the accounts it sees)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+
+from sqlalchemy import or_
+from sqlalchemy.orm import selectinload
+
+from accounts.models import Account
+from accounts.models import AuditEvent
+from accounts.models import AuditEventAccount
+from admin.search import visible_account_ids
+from idp.clock import PARIS
+from idp.clock import paris
+from idp.extensions import db
+from registry.models import School
+
+PAGE_SIZE = 50
+
+ACTION_LABELS = {
+    "account.notified": "Compte notifié",
+    "accounts.notified": "(Re)notification",
+    "account.password_reset": "Réinitialisation du mot de passe",
+    "account.activation_email_resent": "Renvoi du courriel d'activation",
+    "account.activation_started": "Première connexion (activation en cours)",
+    "account.activated": "Compte activé",
+    "account.deleted_after_merge": "Compte regroupé",
+    "accounts.list_downloaded": "Liste des comptes téléchargée",
+    "letters.downloaded": "Courriers téléchargés",
+    "password.locked": "Mot de passe bloqué",
+    "birth_date.locked": "Date de naissance bloquée",
+    "password.lock_lifted": "Blocage du mot de passe levé",
+    "birth_date.lock_lifted": "Blocage de la date de naissance levé",
+    "statistics.computed": "Statistiques calculées",
+}
+
+
+def label(action: str) -> str:
+    return ACTION_LABELS.get(action, action)
+
+
+@dataclass
+class AuditFilter:
+    actor: str = ""
+    action: str = ""
+    account: str = ""
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+
+def _utc_midnight(day: dt.date) -> dt.datetime:
+    local = dt.datetime.combine(day, dt.time(0), tzinfo=PARIS)
+    return local.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def _query(school: School, f: AuditFilter):
+    touches_school = (
+        db.select(AuditEventAccount.event_id)
+        .where(AuditEventAccount.account_id.in_(visible_account_ids(school.id)))
+        .scalar_subquery()
+    )
+    query = db.select(AuditEvent).where(
+        or_(AuditEvent.school_id == school.id, AuditEvent.id.in_(touches_school))
+    )
+    if f.actor.strip():
+        query = query.where(AuditEvent.actor_label.ilike(f"%{f.actor.strip()}%"))
+    if f.action:
+        query = query.where(AuditEvent.action == f.action)
+    if f.account.strip():
+        wanted = (
+            db.select(AuditEventAccount.event_id)
+            .join(Account, Account.id == AuditEventAccount.account_id)
+            .where(Account.identifier == f.account.strip().lower())
+            .scalar_subquery()
+        )
+        query = query.where(AuditEvent.id.in_(wanted))
+    if f.date_from:
+        query = query.where(AuditEvent.at >= _utc_midnight(f.date_from))
+    if f.date_to:
+        query = query.where(AuditEvent.at < _utc_midnight(f.date_to + dt.timedelta(days=1)))
+    return query
+
+
+def page(school: School, f: AuditFilter, number: int = 1) -> tuple[list[AuditEvent], int]:
+    query = _query(school, f)
+    total = db.session.scalar(db.select(db.func.count()).select_from(query.subquery())) or 0
+    events = db.session.scalars(
+        query.options(selectinload(AuditEvent.accounts))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((max(1, number) - 1) * PAGE_SIZE)
+    )
+    return list(events), total
+
+
+def actions_of(school: School) -> list[str]:
+    query = _query(school, AuditFilter()).subquery()
+    return sorted(db.session.scalars(db.select(query.c.action).distinct()))
+
+
+def to_csv(school: School, f: AuditFilter) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(("Date", "Auteur", "Type d'auteur", "Action", "Comptes", "Détail"))
+    events = db.session.scalars(
+        _query(school, f)
+        .options(selectinload(AuditEvent.accounts))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    )
+    for event in events:
+        writer.writerow(
+            (
+                f"{paris(event.at):%d/%m/%Y %H:%M:%S}",
+                event.actor_label,
+                event.actor_type,
+                label(event.action),
+                " ".join(a.identifier for a in event.accounts),
+                event.summary,
+            )
+        )
+    return "\ufeff".encode() + out.getvalue().encode("utf-8")
