@@ -318,8 +318,9 @@ def merge_confirm():
             if not_mine:
                 flash(
                     _(
-                        "Pour un enfant qui n'est pas le vôtre, contactez l'école : "
-                        "nous lui avons signalé votre déclaration."
+                        "« Ce n'est pas mon enfant » : l'élève signalé n'a pas été ajouté. "
+                        "Contactez l'école de votre enfant pour leur signaler et leur demander "
+                        "de rectifier les données."
                     ),
                     "info",
                 )

@@ -85,6 +85,7 @@ def test_a_disowned_child_stays_out(client, accounts):
     keep, other, temporary, (zoe, tom) = accounts
     search(client, other.identifier, temporary)
     client.post("/compte/enfants/ajouter/confirmer", data={"not_mine": str(tom.id)})
+    assert "Ce n'est pas mon enfant" in text(client.get("/compte")).replace("&#39;", "'")
     assert {p.first_name for p in keep.children()} == {"Léa", "Zoé"}
     assert db.session.get(ChildExclusion, (keep.id, tom.id)) is not None
 
