@@ -53,7 +53,6 @@ def home():
         children=account.children(),
         pending_email=profile.pending_email(account, now=utcnow()),
         links=_federation_links(account),
-        csrf_form=ConfirmForm(),
     )
 
 
@@ -95,7 +94,6 @@ def change_email():
         "account/change_email.html",
         form=form,
         pending=profile.pending_email(account, now=utcnow()),
-        csrf_form=ConfirmForm(),
     )
 
 
