@@ -51,7 +51,6 @@ def home():
         account=account,
         children=account.children(),
         pending_email=profile.pending_email(account, now=utcnow()),
-        csrf_form=ConfirmForm(),
     )
 
 
@@ -76,7 +75,6 @@ def change_email():
         "account/change_email.html",
         form=form,
         pending=profile.pending_email(account, now=utcnow()),
-        csrf_form=ConfirmForm(),
     )
 
 
@@ -299,8 +297,9 @@ def merge_confirm():
             if not_mine:
                 flash(
                     _(
-                        "Pour un enfant qui n'est pas le vôtre, contactez l'école : "
-                        "nous lui avons signalé votre déclaration."
+                        "« Ce n'est pas mon enfant » : l'élève signalé n'a pas été ajouté. "
+                        "Contactez l'école de votre enfant pour leur signaler et leur demander "
+                        "de rectifier les données."
                     ),
                     "info",
                 )

@@ -180,6 +180,7 @@ def _done(journey: registration.Journey, *, signed_in: bool):
         account=account,
         signed_in=signed_in,
         merged=len(journey.accounts) > 1,
+        disowned=bool(journey.context.get("not_mine")),
     )
 
 

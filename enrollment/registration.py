@@ -43,7 +43,7 @@ class NumberNotRecognised(DomainError):
     code = "register_number_not_recognised"
     message = _l(
         "Votre numéro de téléphone n'est pas reconnu avec ces nom et prénom. Le numéro attendu "
-        "est celui communiqué à l'école de votre enfant : vérifiez la saisie de votre numéro, "
+        "est celui communiqué à l'école de votre enfant. Vérifiez la saisie de votre numéro, "
         "de votre nom et de votre prénom, puis cliquez sur « Réessayer ». Sinon, contactez "
         "l'école de votre enfant afin de modifier vos informations personnelles."
     )

@@ -279,3 +279,21 @@ def test_link_records_are_hashed(app_ctx, school):
     token = link_in(last_message("a@example.org")).rsplit("/", 1)[1]
     stored = db.session.scalars(db.select(email_links.EmailLink)).one()
     assert token not in stored.token_hash
+
+
+def test_activation_refuses_a_temporary_password_past_its_3_months(app_ctx, notified):
+    from accounts.authentication import TemporaryPasswordExpired
+    from enrollment.services import activate_with_temporary_password
+
+    account, _temporary = notified
+    with pytest.raises(TemporaryPasswordExpired):
+        activate_with_temporary_password(
+            account,
+            password="Nouveau2026",
+            email="gerald@example.org",
+            birth_date=dt.date(2016, 4, 11),
+            now=START + dt.timedelta(days=93),
+            passwords=runtime.passwords(),
+            rules=runtime.settings().accounts,
+        )
+    assert account.state == AccountState.NOTIFIED

@@ -16,3 +16,22 @@ def test_journey_forms_need_their_csrf_token(client, path):
     assert 'name="csrf_token"' in page
     response = client.post(path, data={})
     assert response.status_code == 400
+
+
+def test_the_resend_button_of_the_account_page_carries_a_valid_token(client, activated_account):
+    import re
+
+    from enrollment import profile
+    from idp.clock import utcnow
+    from idp.extensions import db
+    from tests import factories
+
+    profile.request_email_change(activated_account, "nouvelle@example.org", now=utcnow())
+    db.session.commit()
+    factories.sign_in_client(client, activated_account)
+    page = client.get("/compte").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert client.post("/compte/adresse/renvoyer", data={}).status_code == 400
+    response = client.post("/compte/adresse/renvoyer", data={"csrf_token": token})
+    assert response.status_code == 302
+    assert "renvoyé à nouvelle@example.org" in client.get("/compte").get_data(as_text=True)

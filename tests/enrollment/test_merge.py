@@ -85,6 +85,7 @@ def test_a_disowned_child_stays_out(client, accounts):
     keep, other, temporary, (zoe, tom) = accounts
     search(client, other.identifier, temporary)
     client.post("/compte/enfants/ajouter/confirmer", data={"not_mine": str(tom.id)})
+    assert "Ce n'est pas mon enfant" in text(client.get("/compte")).replace("&#39;", "'")
     assert {p.first_name for p in keep.children()} == {"Léa", "Zoé"}
     assert db.session.get(ChildExclusion, (keep.id, tom.id)) is not None
 
@@ -165,3 +166,19 @@ def test_the_kept_account_must_be_activated(client, app_ctx, school, accounts):
     factories.sign_in_client(client, waiting)
     response = search(client, other.identifier, temporary)
     assert "Vous devez d'abord activer ce compte" in text(response).replace("&#39;", "'")
+
+
+def test_an_account_merged_once_cannot_be_merged_again(client, accounts):
+    _keep, other, temporary, _ = accounts
+    search(client, other.identifier, temporary)
+    client.post("/compte/enfants/ajouter/confirmer", data={})
+    response = search(client, other.identifier, temporary)
+    assert "Identifiant ou mot de passe incorrect." in text(response)
+
+
+def test_an_expired_temporary_password_cannot_prove_the_other_account(client, accounts, clock):
+    keep, other, temporary, _ = accounts
+    clock.shift(dt.timedelta(days=93))
+    factories.sign_in_client(client, keep)
+    response = search(client, other.identifier, temporary)
+    assert "mot de passe provisoire a expiré" in text(response)

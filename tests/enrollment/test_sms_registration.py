@@ -115,7 +115,8 @@ def test_a_child_can_be_disowned(client, family, clock):
     send(client)
     enter_code(client)
     confirm(client, pupils, not_mine=[pupils[1]])
-    choose_password(client)
+    page = text(choose_password(client)).replace("&#39;", "'")
+    assert "Ce n'est pas mon enfant" in page
     db.session.refresh(account)
     assert [p.first_name for p in account.children()] == ["Léa"]
     assert db.session.get(ChildExclusion, (account.id, pupils[1].id)) is not None
@@ -139,7 +140,7 @@ def test_number_not_recognised(client, family, clock):
     response = enter_code(client)
     assert response.status_code == 400
     page = text(response).replace("&#39;", "'")
-    assert "n'est pas reconnu" in page and "vérifiez la saisie de votre numéro" in page
+    assert "n'est pas reconnu" in page and "Vérifiez la saisie de votre numéro" in page
     assert 'href="/inscription">Réessayer' in page
 
 
