@@ -3,8 +3,8 @@ Authlib's Flask client: authorization code + PKCE S256, ID token checked against
 the JWKS, userinfo for the parent's name and children, RP-initiated logout, and a
 back-channel logout endpoint that ends the local session when Guichet says so.
 
-    python -m examples.relying_party livret-scolaire     # http://127.0.0.1:5101/
-    python -m examples.relying_party inscription         # http://127.0.0.1:5102/
+    python -m examples.relying_party livret-scolaire [GUICHET_URL]   # http://127.0.0.1:5101/
+    python -m examples.relying_party inscription [GUICHET_URL]       # http://127.0.0.1:5102/
 
 Each is registered in Guichet by `guichet clients ensure-demo` (make demo does it).
 Sessions are kept in this process's memory: it is a demo, not a template for a
@@ -163,12 +163,13 @@ def create_app(
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1 or argv[0] not in {d["client_id"] for d in DEMO_CLIENTS}:
-        print("usage: python -m examples.relying_party livret-scolaire|inscription")
+    if len(argv) not in (1, 2) or argv[0] not in {d["client_id"] for d in DEMO_CLIENTS}:
+        print("usage: python -m examples.relying_party livret-scolaire|inscription [GUICHET_URL]")
         return 2
     demo = next(d for d in DEMO_CLIENTS if d["client_id"] == argv[0])
     host = os.environ.get("DEMO_HOST", "127.0.0.1")
-    create_app(argv[0]).run(host=host, port=demo["port"], threaded=True)
+    issuer = argv[1] if len(argv) == 2 else None
+    create_app(argv[0], issuer=issuer).run(host=host, port=demo["port"], threaded=True)
     return 0
 
 

@@ -15,17 +15,19 @@ import hmac
 from dataclasses import dataclass
 from dataclasses import field
 
+from flask_babel import lazy_gettext as _l
+
 from accounts.models import Account
 from idp.oauth_models import OidcClient
 
 SCOPES = {
-    "openid": "Identifiant de connexion",
-    "profile": "Nom et prénom",
-    "email": "Adresse électronique",
-    "phone": "Numéro de téléphone mobile",
-    "children": "Vos enfants : nom, prénom, date de naissance, école, classe",
-    "ine": "Identifiant national (INE) de vos enfants",
-    "offline_access": "Accès prolongé sans nouvelle connexion",
+    "openid": _l("Identifiant de connexion"),
+    "profile": _l("Nom et prénom"),
+    "email": _l("Adresse électronique"),
+    "phone": _l("Numéro de téléphone mobile"),
+    "children": _l("Vos enfants : nom, prénom, date de naissance, école, classe"),
+    "ine": _l("Identifiant national (INE) de vos enfants"),
+    "offline_access": _l("Accès prolongé sans nouvelle connexion"),
 }
 
 SCOPE_CLAIMS = {

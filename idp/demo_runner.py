@@ -23,7 +23,7 @@ PORT = int(os.environ.get("DEMO_PORT", "5000"))
 COMPANIONS: list[tuple[str, list[str]]] = []
 # The two demo services of examples/ (issue 4): Livret scolaire and Inscription.
 COMPANIONS += [
-    (name, [sys.executable, "-m", "examples.relying_party", name])
+    (name, [sys.executable, "-m", "examples.relying_party", name, f"http://{HOST}:{PORT}"])
     for name in ("livret-scolaire", "inscription")
 ]
 # The mock FranceConnect, at FRANCECONNECT_ISSUER's default (http://127.0.0.1:5090).

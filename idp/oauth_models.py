@@ -27,6 +27,7 @@ from sqlalchemy.orm import relationship
 
 from accounts.models import Account
 from idp.extensions import db
+from idp.sessions import LoginSession
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
 
@@ -128,6 +129,10 @@ class AuthorizationCode(db.Model):
 
     client: Mapped[OidcClient] = relationship()
     account: Mapped[Account] = relationship()
+    login_session: Mapped[LoginSession | None] = relationship(
+        primaryjoin="foreign(AuthorizationCode.login_session_id) == LoginSession.id",
+        viewonly=True,
+    )
 
     # -- Authlib AuthorizationCodeMixin (RFC 6749 + OIDC) -----------------------
     def get_redirect_uri(self) -> str:

@@ -220,3 +220,15 @@ def retry_logouts_command() -> None:
     """Send again the back-channel logouts whose retry is due (without Redis)."""
     count = logout.retry_due(now=utcnow())
     click.echo(f"{count} envoi(s) de déconnexion retenté(s).")
+
+
+@sessions_group.command("purge")
+@click.option("--keep-days", default=1, show_default=True)
+@with_appcontext
+def purge_command(keep_days: int) -> None:
+    """Delete codes and tokens expired for more than KEEP_DAYS (run it daily)."""
+    from idp import tokens
+
+    counts = tokens.purge_expired(now=utcnow(), keep_days=keep_days)
+    db.session.commit()
+    click.echo(", ".join(f"{name}: {count}" for name, count in counts.items()))

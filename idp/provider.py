@@ -193,7 +193,9 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         row = db.session.scalar(
             db.select(AuthorizationCode)
             .where(AuthorizationCode.code_digest == digest(code))
-            .options(joinedload(AuthorizationCode.account))
+            .options(
+                joinedload(AuthorizationCode.account), joinedload(AuthorizationCode.login_session)
+            )
         )
         if row is None or row.client_id != client.id:
             return None
@@ -217,7 +219,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
 
     def authenticate_user(self, authorization_code: AuthorizationCode):
         account = authorization_code.account
-        login = db.session.get(LoginSession, authorization_code.login_session_id)
+        login = authorization_code.login_session
         if account.state != AccountState.ACTIVATED or login is None or login.ended_at is not None:
             return None
         return claims_module.Subject(

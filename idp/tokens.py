@@ -239,3 +239,36 @@ def remember_assertion(key: str, *, expires, now: dt.datetime) -> bool:
     )
     db.session.commit()
     return True
+
+
+def purge_expired(*, now: dt.datetime, keep_days: int = 1) -> dict[str, int]:
+    """Housekeeping: codes, tokens and client-assertion ids past their lifetime for
+    more than `keep_days` (a replayed code older than that is refused anyway: it
+    no longer exists)."""
+    from idp.oauth_models import AuthorizationCode
+    from idp.oauth_models import LogoutDelivery
+
+    before = now - dt.timedelta(days=keep_days)
+    token_gone = db.or_(
+        db.and_(Token.refresh_expires_at.is_(None), Token.expires_at < before),
+        Token.refresh_expires_at < before,
+        Token.revoked_at < before,
+    )
+    counts = {
+        "codes": db.session.execute(
+            db.delete(AuthorizationCode).where(AuthorizationCode.expires_at < before)
+        ).rowcount,
+        "tokens": db.session.execute(db.delete(Token).where(token_gone)).rowcount,
+        "assertions": db.session.execute(
+            db.delete(UsedAssertion).where(UsedAssertion.expires_at < now)
+        ).rowcount,
+        "logout_deliveries": db.session.execute(
+            db.delete(LogoutDelivery).where(
+                db.or_(
+                    LogoutDelivery.delivered_at < before - dt.timedelta(days=29),
+                    LogoutDelivery.gave_up_at < before - dt.timedelta(days=29),
+                )
+            )
+        ).rowcount,
+    }
+    return counts

@@ -191,7 +191,8 @@ def authorize():
             return _authorization_error(
                 LoginRequiredError(redirect_uri=grant.redirect_uri, state=state)
             )
-        return _to_sign_in(reauth=subject is not None)
+        # A session whose account is no longer Activé signs in again too (no loop).
+        return _to_sign_in(reauth=current_login() is not None)
     client = grant.client
     subject.client = client
     scope = grant.request.scope

@@ -288,3 +288,22 @@ def test_malformed_claims_parameter_is_ignored_and_essential_claims_honoured(
         browser, session, claims='{"id_token": {"given_name": {"essential": true}}}'
     )
     assert provider.decode(token["id_token"]).claims["given_name"] == "Gérald"
+
+
+def test_an_account_no_longer_activated_gets_no_code(provider, browser, parent, livret):
+    from accounts import audit
+    from accounts import states
+    from accounts.models import Account
+    from idp.clock import utcnow
+    from idp.extensions import db
+
+    kept = provider.parent(first_name="Gérald", last_name="Martin")
+    with provider.ctx():
+        account = db.session.scalar(db.select(Account).where(Account.identifier == parent))
+        into = db.session.scalar(db.select(Account).where(Account.identifier == kept))
+        states.delete_merged(account, into=into, now=utcnow(), actor=audit.SYSTEM)
+        db.session.commit()
+    response, _, _ = provider.authorize(browser, provider.rp(*livret))
+    assert urlsplit(response.headers["Location"]).path == "/connexion"
+    page = browser.get(provider.url + response.headers["Location"], allow_redirects=False)
+    assert page.status_code == 200 and "Se connecter" in page.text

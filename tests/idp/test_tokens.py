@@ -183,3 +183,24 @@ def test_fetch_token_error_surfaces_in_the_client(provider, browser, livret):
         session.fetch_token(provider.url + "/token", code="nope", code_verifier="v" * 50)
     except OAuthError as error:
         assert error.error == "invalid_grant"
+
+
+def test_purge_removes_expired_codes_and_tokens_only(provider, browser, livret):
+    import datetime as dt
+
+    import time_machine
+
+    from idp.oauth_models import AuthorizationCode
+    from idp.oauth_models import Token
+
+    old = provider.code_flow(browser, provider.rp(*livret))
+    _, kept = offline(provider, browser, livret)
+    runner = provider.app.test_cli_runner()
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(days=2)):
+        result = runner.invoke(args=["sessions", "purge"])
+    assert result.exit_code == 0, result.output
+    assert "codes: 2" in result.output and "tokens: 1" in result.output
+    with provider.ctx():
+        assert db.session.scalar(db.select(db.func.count()).select_from(AuthorizationCode)) == 0
+        assert db.session.scalar(db.select(db.func.count()).select_from(Token)) == 1
+    assert old and refresh(provider, livret, kept["refresh_token"]).status_code == 200
