@@ -30,6 +30,7 @@ from accounts.passwords import PasswordService
 from admin import pdf
 from admin import search
 from admin.models import LetterBatch
+from enrollment.services import send_activation_email
 from idp.clock import paris
 from idp.clock import paris_today
 from idp.config import ProductConfig
@@ -72,11 +73,6 @@ class NotActivating(DomainError):
     message = _l(
         "Le courriel d'activation ne peut être renvoyé que pour un compte en cours d'activation."
     )
-
-
-class ActivationEmailUnavailable(DomainError):
-    code = "activation_email_unavailable"
-    message = _l("Le renvoi du courriel d'activation n'est pas disponible sur ce service.")
 
 
 # ---- which letter (SPEC §5 letter matrix, annex A1.1) ----------------------------
@@ -281,14 +277,7 @@ def resend_activation_email(
     by the director becomes the account's email, unconfirmed until its link is clicked."""
     if account.state != AccountState.ACTIVATING:
         raise NotActivating()
-    try:
-        from enrollment.services import send_activation_email
-    except ImportError as error:
-        raise ActivationEmailUnavailable() from error
     email = email.strip().lower()
-    if email != (account.email or "").lower():
-        account.email = email
-        account.email_verified = False
     send_activation_email(account, email, now=now)
     audit.record(
         "account.activation_email_resent",
