@@ -48,7 +48,18 @@ def database_url(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def redis_url() -> str | None:
-    return os.environ.get("REDIS_URL") or None
+    """Each xdist worker gets a Redis database of its own (the next numbers after
+    REDIS_URL's, wrapping at 16), so emptying it never disturbs another worker's
+    rate-limit counts or job queue."""
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        return None
+    worker = _worker()
+    offset = int(worker[2:]) if worker.startswith("gw") else 0
+    base, _, number = url.rstrip("/").rpartition("/")
+    if not number.isdigit():
+        base, number = url.rstrip("/"), "0"
+    return f"{base}/{(int(number) + offset) % 16}"
 
 
 @pytest.fixture(scope="session")
@@ -88,7 +99,7 @@ def make_app(base_config, redis_url):
 
     _clear_database(_make())
     if redis_url:
-        _clear_redis(redis_url, base_config["MESSAGE_QUEUE"])
+        _clear_redis(redis_url)
     yield _make
     for app in apps:
         with app.app_context():
@@ -96,17 +107,11 @@ def make_app(base_config, redis_url):
             db.engine.dispose()
 
 
-def _clear_redis(url: str, queue_name: str) -> None:
-    """Rate limits start afresh, and this worker's job queue empty. Other job-queue keys
-    stay: a test on another xdist worker may be running its own queue right now."""
+def _clear_redis(url: str) -> None:
+    """Rate limits start afresh and the job queue empty (this worker's own database)."""
     import redis
-    from rq import Queue
 
-    client = redis.Redis.from_url(url)
-    stale = [key for key in client.scan_iter(count=1000) if not key.startswith(b"rq:")]
-    if stale:
-        client.delete(*stale)
-    Queue(queue_name, connection=client).empty()
+    redis.Redis.from_url(url).flushdb()
 
 
 def _clear_database(app) -> None:

@@ -13,13 +13,8 @@ from messaging.models import Message
 
 @pytest.fixture
 def app(make_app):
-    """CSRF is checked by tests/enrollment/test_csrf.py; elsewhere forms post plainly.
-    Rate limits count in memory here even when REDIS_URL is set: the shared Redis
-    is emptied by every other xdist worker's test setup, which would reset a count
-    half-way through a limit test."""
-    return make_app(
-        WTF_CSRF_ENABLED=False, RATELIMIT_STORAGE_URI="memory://", RECOVERY_MIN_SECONDS=0
-    )
+    """CSRF is checked by tests/enrollment/test_csrf.py; elsewhere forms post plainly."""
+    return make_app(WTF_CSRF_ENABLED=False, RECOVERY_MIN_SECONDS=0)
 
 
 def last_message(to: str | None = None) -> Message:

@@ -19,7 +19,6 @@ def test_the_activation_email_reaches_the_parent_and_its_link_works(make_app, pl
         **plain_settings(plain_relay),
         REDIS_URL="",
         WTF_CSRF_ENABLED=False,
-        RATELIMIT_STORAGE_URI="memory://",
     )
     with app.app_context():
         account = factories.make_family(factories.make_school())[0].account

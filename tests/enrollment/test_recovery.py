@@ -277,9 +277,7 @@ def test_lost_password_requests_are_limited_per_identifier(client, activated, cl
 def test_known_and_unknown_identifiers_answer_in_the_same_time(make_app, mode):
     import time
 
-    app = make_app(
-        WTF_CSRF_ENABLED=False, RATELIMIT_STORAGE_URI="memory://", RECOVERY_MIN_SECONDS=0.2
-    )
+    app = make_app(WTF_CSRF_ENABLED=False, RECOVERY_MIN_SECONDS=0.2)
     with app.app_context():
         account = factories.make_family(factories.make_school())[0].account
         factories.activate(account, password="Secret123")

@@ -21,7 +21,6 @@ def app(make_app):
         **TWILIO_SETTINGS,
         REDIS_URL="",
         WTF_CSRF_ENABLED=False,
-        RATELIMIT_STORAGE_URI="memory://",
     )
 
 
