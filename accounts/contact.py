@@ -12,10 +12,19 @@ from email_validator import validate_email
 DEFAULT_REGION = "FR"
 
 
-def normalise_mobile(raw: str | None, region: str = DEFAULT_REGION) -> str | None:
+_CAN_RECEIVE_SMS = (
+    phonenumbers.PhoneNumberType.MOBILE,
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+)
+
+
+def normalise_mobile(
+    raw: str | None, region: str = DEFAULT_REGION, *, mobile_only: bool = False
+) -> str | None:
     """E.164 form (`+33612345678`) of a number written any usual way, or None when it
     is not a valid number. `06 12 34 56 78`, `+33 6 12 34 56 78` and `0033612345678`
-    all give the same result."""
+    all give the same result. `mobile_only` also refuses numbers that cannot receive
+    an SMS (landlines), for the forms that send a code."""
     if not raw or not raw.strip():
         return None
     text = raw.strip()
@@ -26,6 +35,8 @@ def normalise_mobile(raw: str | None, region: str = DEFAULT_REGION) -> str | Non
     except phonenumbers.NumberParseException:
         return None
     if not phonenumbers.is_valid_number(number):
+        return None
+    if mobile_only and phonenumbers.number_type(number) not in _CAN_RECEIVE_SMS:
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 

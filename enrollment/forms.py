@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import phonenumbers
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
@@ -21,6 +20,7 @@ from wtforms.validators import Length
 from wtforms.validators import ValidationError
 
 from accounts.contact import normalise_email
+from accounts.contact import normalise_mobile
 
 # The prefixes a parent picks from (SPEC §6.3: «avec l'indicatif»): France and overseas first.
 MOBILE_REGIONS = [
@@ -65,30 +65,9 @@ def parse_date(raw: str | None) -> dt.date | None:
 PASSWORD_HINT = _l("De 8 à 14 caractères, avec au moins une lettre et au moins un chiffre.")
 
 
-def parse_mobile(raw: str, region: str) -> str | None:
-    """E.164 form of a mobile number typed with the chosen prefix, or None when it is
-    not a valid mobile number (a landline cannot receive the code)."""
-    text = (raw or "").strip()
-    if text.startswith("00"):
-        text = "+" + text[2:]
-    try:
-        number = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    kind = phonenumbers.number_type(number)
-    if kind not in (
-        phonenumbers.PhoneNumberType.MOBILE,
-        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
-    ):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
 class MobileMixin:
     def validate_mobile(self, field):
-        self.mobile_e164 = parse_mobile(field.data, self.region.data)
+        self.mobile_e164 = normalise_mobile(field.data, self.region.data, mobile_only=True)
         if self.mobile_e164 is None:
             raise ValidationError(
                 _l(
