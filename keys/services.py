@@ -29,32 +29,32 @@ from keys.models import SigningKey
 ALGORITHMS = ("RS256", "ES256")
 
 
-class KeyError_(DomainError):
+class SigningKeyError(DomainError):
     code = "signing_key"
     message = _l("Opération impossible sur les clés de signature.")
 
 
-class UnknownAlgorithm(KeyError_):
+class UnknownAlgorithm(SigningKeyError):
     code = "unknown_algorithm"
     message = _l("Algorithme inconnu : RS256 ou ES256.")
 
 
-class UnknownKey(KeyError_):
+class UnknownKey(SigningKeyError):
     code = "unknown_key"
     message = _l("Aucune clé de signature ne porte cet identifiant.")
 
 
-class NoSigningKey(KeyError_):
+class NoSigningKey(SigningKeyError):
     code = "no_signing_key"
     message = _l("Aucune clé de signature : lancez « guichet keys generate ».")
 
 
-class CurrentKeyCannotRetire(KeyError_):
+class CurrentKeyCannotRetire(SigningKeyError):
     code = "current_key"
     message = _l("La clé courante ne se retire pas : utilisez « guichet keys rotate ».")
 
 
-class NextKeyExists(KeyError_):
+class NextKeyExists(SigningKeyError):
     code = "next_key_exists"
     message = _l("Une clé suivante est déjà publiée : utilisez « guichet keys rotate ».")
 
