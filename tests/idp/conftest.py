@@ -28,10 +28,23 @@ PASSWORD = "Secret123"
 RP = "http://rp.example"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def listening_socket() -> socket.socket:
+    """A socket already bound and listening, so no other test takes its port
+    between choosing it and serving on it."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    return sock
+
+
+def serve(app, sock: socket.socket):
+    """Serve `app` on `sock` in a thread; returns the server (call shutdown())."""
+    port = sock.getsockname()[1]
+    server = make_server("127.0.0.1", port, app, threaded=True, fd=sock.fileno())
+    sock.close()  # the server holds its own duplicate of the listening socket
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    return server
 
 
 @dataclass
@@ -121,18 +134,30 @@ def challenge(verifier: str) -> str:
 
 @pytest.fixture
 def provider(make_app) -> Iterator[Provider]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
+    sock = listening_socket()
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     app = make_app(PUBLIC_URL=url)
     with app.app_context():
         keys.ensure_current("RS256", box=app.extensions["guichet.keybox"], now=utcnow())
         db.session.commit()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
+    server = serve(app, sock)
     yield Provider(url, app)
     server.shutdown()
-    thread.join(timeout=5)
+    server.server_close()
+    _forget_scheduled_logout_retries(app)
+
+
+def _forget_scheduled_logout_retries(app) -> None:
+    """RQ retries of a failed back-channel logout (Redis runs) must not outlive the
+    test: the queue is this xdist worker's, shared by the next tests."""
+    from messaging.queue import current_queue
+
+    with app.app_context():
+        queue = current_queue()
+        if queue is not None:
+            registry = queue.scheduled_job_registry
+            for job_id in registry.get_job_ids():
+                registry.remove(job_id, delete_job=True)
 
 
 @pytest.fixture
@@ -164,8 +189,10 @@ def receiver() -> Iterator[LogoutReceiver]:
     from werkzeug.wrappers import Request
     from werkzeug.wrappers import Response
 
-    port = free_port()
-    state = LogoutReceiver(url=f"http://127.0.0.1:{port}/backchannel-logout", tokens=[])
+    sock = listening_socket()
+    state = LogoutReceiver(
+        url=f"http://127.0.0.1:{sock.getsockname()[1]}/backchannel-logout", tokens=[]
+    )
 
     @Request.application
     def endpoint(request):
@@ -173,12 +200,10 @@ def receiver() -> Iterator[LogoutReceiver]:
             state.tokens.append(request.form.get("logout_token"))
         return Response("", status=state.status)
 
-    server = make_server("127.0.0.1", port, endpoint, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
+    server = serve(endpoint, sock)
     yield state
     server.shutdown()
-    thread.join(timeout=5)
+    server.server_close()
 
 
 def deliver_logouts(provider: Provider, *, expected: int) -> None:
@@ -194,7 +219,7 @@ def deliver_logouts(provider: Provider, *, expected: int) -> None:
         if current_queue() is not None:
             run_worker(burst=True)
             return
-        for _ in range(100):
+        for _ in range(300):  # up to 15 s on a loaded machine
             db.session.remove()
             rows = db.session.scalars(db.select(LogoutDelivery)).all()
             if len(rows) >= expected and all(r.attempts > 0 for r in rows):

@@ -307,3 +307,11 @@ def test_an_account_no_longer_activated_gets_no_code(provider, browser, parent, 
     assert urlsplit(response.headers["Location"]).path == "/connexion"
     page = browser.get(provider.url + response.headers["Location"], allow_redirects=False)
     assert page.status_code == 200 and "Se connecter" in page.text
+
+
+def test_ine_is_released_only_with_the_ine_scope(provider, browser):
+    client = provider.add_client(name="LSU", scope="openid children ine", sector="lsu.example")
+    session = provider.rp(*client, scope="openid children ine")
+    provider.code_flow(browser, session)
+    child = session.get(provider.url + "/userinfo").json()["children"][0]
+    assert child["ine"] and len(child["ine"]) == 11

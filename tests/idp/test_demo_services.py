@@ -3,26 +3,25 @@ sign into one, open the other without a password, see the parent's name and
 children, sign out once and be signed out of both (issue 4, "Two demo services")."""
 
 import re
-import threading
 
 import pytest
 import requests
-from werkzeug.serving import make_server
 
 from examples.relying_party import create_app
 from idp.oidc_cli import DEMO_CLIENTS
 from tests.idp.conftest import PASSWORD
 from tests.idp.conftest import csrf_token
 from tests.idp.conftest import deliver_logouts
-from tests.idp.conftest import free_port
+from tests.idp.conftest import listening_socket
+from tests.idp.conftest import serve
 
 
 @pytest.fixture
 def services(provider):
-    ports = [free_port() for _ in DEMO_CLIENTS]
-    bases = [f"http://127.0.0.1:{port}" for port in ports]
+    socks = [listening_socket() for _ in DEMO_CLIENTS]
+    bases = [f"http://127.0.0.1:{sock.getsockname()[1]}" for sock in socks]
     servers = []
-    for demo, port, base in zip(DEMO_CLIENTS, ports, bases, strict=True):
+    for demo, sock, base in zip(DEMO_CLIENTS, socks, bases, strict=True):
         provider.add_client(
             name=demo["name"],
             client_id=demo["client_id"],
@@ -36,12 +35,11 @@ def services(provider):
         )
         others = [b + "/" for b in bases if b != base]
         app = create_app(demo["client_id"], issuer=provider.url, base=base, others=others)
-        server = make_server("127.0.0.1", port, app, threaded=True)
-        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-        servers.append(server)
+        servers.append(serve(app, sock))
     yield bases
     for server in servers:
         server.shutdown()
+        server.server_close()
 
 
 def test_single_sign_on_and_single_sign_out_across_the_two_services(provider, parent, services):
