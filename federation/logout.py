@@ -19,9 +19,10 @@ from federation.client import FranceConnectError
 from federation.views import endpoint_url
 from federation.views import franceconnect
 from federation.views import same_text
-from idp import web_session
 from idp.clock import utcnow
 from idp.extensions import db
+from idp.logout import dispatch_pending
+from idp.logout import sign_out_browser
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +58,9 @@ def logout():
     form = forms.ConfirmForm()
     if not form.validate_on_submit():
         return render_template("federation/logout.html", form=form)
-    login = web_session.sign_out(now=utcnow())
+    login = sign_out_browser(now=utcnow())
     db.session.commit()
+    dispatch_pending()  # the services of the session hear of it (back-channel logout)
     return chain_sign_out(login) or redirect(url_for("federation.logged_out"))
 
 

@@ -378,7 +378,7 @@ class EndSession(EndSessionEndpoint):
     def end_session(self, end_session_request) -> None:
         from idp import logout
 
-        logout.sign_out_browser(now=utcnow())
+        g.ended_login = logout.sign_out_browser(now=utcnow())
 
 
 def _epoch(moment: dt.datetime) -> int:

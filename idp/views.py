@@ -11,6 +11,7 @@ from authlib.oauth2 import OAuth2Error
 from authlib.oidc.core.errors import ConsentRequiredError
 from authlib.oidc.core.errors import LoginRequiredError
 from flask import Blueprint
+from flask import g
 from flask import jsonify
 from flask import redirect
 from flask import render_template
@@ -25,6 +26,7 @@ from accounts.authentication import Next
 from accounts.authentication import authenticate
 from accounts.errors import DomainError
 from accounts.models import AccountState
+from federation.logout import chain_sign_out
 from idp import consents
 from idp import logout as logout_service
 from idp import provider
@@ -145,6 +147,11 @@ def logout():
     response = provider.server.create_endpoint_response("end_session", end_request)
     db.session.commit()
     logout_service.dispatch_pending()
+    # A session opened through FranceConnect ends there too (SPEC §6.4), then
+    # comes back to the service's post_logout_redirect_uri or our own page.
+    upstream = chain_sign_out(g.pop("ended_login", None), then=end_request.redirect_uri)
+    if upstream is not None:
+        return upstream
     if response is not None:
         return response
     return render_template("idp/logged_out.html")

@@ -183,3 +183,29 @@ def test_signing_out_chains_to_franceconnect_logout(world):
     with world.app.app_context():
         login = db.session.scalar(db.select(LoginSession))
         assert login.ended_at is not None and login.ended_reason == "logout"
+
+
+def test_the_provider_sign_out_of_a_franceconnect_session_chains_too(world):
+    """`/deconnexion` (the OpenID end-session endpoint every service sends parents
+    to) ends a FranceConnect session at FranceConnect as well."""
+    with world.app.app_context():
+        families = make_demo_families()
+        account_id, pupil_id = families.camille.id, families.camille_child.id
+        birth = families.camille_child.birth_date.isoformat()
+    browser = world.browser()
+    browser.franceconnect(CAMILLE)
+    _link(
+        browser,
+        world,
+        mobile_typed="0610000001",
+        mobile_e164="+33610000001",
+        answers={f"birth_{account_id}_{pupil_id}": birth},
+    )
+    confirm = browser.get(world.url + "/deconnexion")
+    page = browser.submit(confirm, {})
+
+    assert any(r.url.startswith(world.mock_url) for r in page.history)
+    assert page.url.startswith(world.url + "/franceconnect/deconnexion/fin?state=")
+    assert "déconnecté de Guichet et de FranceConnect" in page.text
+    with world.app.app_context():
+        assert db.session.scalar(db.select(LoginSession)).ended_at is not None
