@@ -158,6 +158,7 @@ def setup_web(app: Flask, settings: Settings) -> None:
     from enrollment import bp as enrollment_bp
     from federation import bp as federation_bp
     from idp.cli import register_commands
+    from idp.error_pages import setup_error_pages
 
     if app.config.get("TESTING"):
         app.jinja_env.undefined = StrictUndefined
@@ -172,6 +173,8 @@ def setup_web(app: Flask, settings: Settings) -> None:
     def healthz():
         db.session.execute(db.text("SELECT 1"))
         return {"status": "ok"}
+
+    setup_error_pages(app)
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error):
