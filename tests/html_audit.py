@@ -85,6 +85,8 @@ ERROR_GROUPS = {
     "fr-radio-group--error",
 }
 CONTROL_ERROR_CLASS = {"input": "fr-input--error"}  # a select shows it through its group
+# Fields about the person filling them in say what they hold (RGAA 11.13).
+PERSONAL = {"email", "tel", "password"}
 LABELLED_TYPES_EXEMPT = {"hidden", "submit", "button", "image", "reset"}
 
 
@@ -127,6 +129,8 @@ class _Page(HTMLParser):
         self.stylesheets: list[str] = []
         self.tables: list[_Node] = []
         self.skip_links: list[str] = []
+        self.labels: list[_Node] = []
+        self.error_signs = 0  # error texts and error alerts on the page
 
     # -- helpers ---------------------------------------------------------------------
     def _inside(self, predicate) -> _Node | None:
@@ -191,6 +195,8 @@ class _Page(HTMLParser):
             self.forms[form_index]["submits"] += 1
         if tag == "input" and a.get("type") in ("submit", "button") and a.get("value"):
             self.read.append(a["value"])
+        if "fr-error-text" in node.classes or "fr-alert--error" in node.classes:
+            self.error_signs += 1
         if tag == "p" and "fr-error-text" in node.classes:
             group = self._inside(lambda n: n.classes & ERROR_GROUPS)
             self.error_texts.append((a.get("id"), group is not None))
@@ -204,6 +210,8 @@ class _Page(HTMLParser):
             self.actions.append(node)
         if tag == "table":
             self.tables.append(node)
+        if tag == "label":
+            self.labels.append(node)
         self.nodes_by_tag.setdefault(tag, []).append(node)
 
     def handle_startendtag(self, tag, attrs):
@@ -261,6 +269,8 @@ def audit(html: str, product_name: str) -> list[str]:
     named = title.rsplit(" — ", 1)[0].strip() if " — " in title else title
     if not named or named == product_name:
         report(f"<title> does not name the page: {title!r}")
+    if page.error_signs and not named.startswith("Erreur"):
+        report(f"<title> of a page showing an error does not start with «Erreur»: {title!r}")
     h1 = page.nodes_by_tag.get("h1", [])
     if len(h1) != 1:
         report(f"{len(h1)} <h1> instead of one: {[_text(n) for n in h1]}")
@@ -320,6 +330,8 @@ def audit(html: str, product_name: str) -> list[str]:
             and not control.in_fieldset_with_legend
         ):
             report(f"{where} is in a group without <fieldset> and <legend>")
+        if kind in PERSONAL and "autocomplete" not in a:
+            report(f"{where} ({kind}) has no autocomplete attribute")
         if control.in_error_group:
             expected = CONTROL_ERROR_CLASS.get(control.tag)
             if (
@@ -330,6 +342,10 @@ def audit(html: str, product_name: str) -> list[str]:
                 report(f"{where} in an error group lacks the class {expected}")
             if kind not in ("radio", "checkbox") and not a.get("aria-describedby"):
                 report(f"{where} in an error group has no aria-describedby")
+
+    for label in page.labels:
+        if not _text(label):
+            report(f"empty <label for={label.attrs.get('for')!r}>")
 
     # Error messages: DSFR classes, tied to their field.
     for ident, in_group in page.error_texts:

@@ -581,7 +581,7 @@ def test_outbox_pages(app, client, app_ctx, school):
 
 # -- the audit itself ---------------------------------------------------------------------
 
-GOOD = """<!doctype html><html lang="fr"><head><title>Connexion — Guichet</title>
+GOOD = """<!doctype html><html lang="fr"><head><title>Erreur : Connexion — Guichet</title>
 <link rel="stylesheet" href="/dsfr/dsfr.min.css"></head><body>
 <div class="fr-skiplinks"><a href="#contenu">Contenu</a></div>
 <header role="banner" class="fr-header"></header>
@@ -598,13 +598,16 @@ GOOD = """<!doctype html><html lang="fr"><head><title>Connexion — Guichet</tit
     ("change", "complaint"),
     [
         (('lang="fr"', 'lang="en"'), "lang"),
-        (("<title>Connexion — Guichet</title>", "<title>Guichet — Guichet</title>"), "<title>"),
+        (("Erreur : Connexion — Guichet", "Guichet — Guichet"), "does not name the page"),
+        (("Erreur : Connexion", "Connexion"), "does not start with «Erreur»"),
         (("<h1>Connexion</h1>", "<h1>Connexion</h1><h1>Encore</h1>"), "<h1>"),
         (('<label for="x">', '<label for="y">'), "no <label for>"),
         ((' aria-describedby="x-error"', ""), "aria-describedby"),
         ((" fr-input--error", ""), "fr-input--error"),
         (("Ce champ est obligatoire.", "This field is required."), "English"),
         (("Valider</button>", "</button>"), "without text"),
+        (('<input id="x"', '<input type="email" id="x"'), "no autocomplete"),
+        ((">Identifiant</label>", "></label>"), "empty <label"),
         (('<button type="submit">Valider</button>', ""), "without a submit button"),
         (('<header role="banner" class="fr-header"></header>', ""), "DSFR header"),
         (('<footer role="contentinfo" class="fr-footer"></footer>', ""), "DSFR footer"),
