@@ -404,7 +404,19 @@ def test_parent_pages(app, client, app_ctx, school, activated_account):
             follow_redirects=True,
         ),
     )
+    pages.add(
+        "merged",
+        client.post("/compte/enfants/ajouter/confirmer", data={}, follow_redirects=True),
+    )
     pages.add("sign-out confirmation", client.get("/deconnexion"))
+
+    # An account waiting for its activation link.
+    waiting, _temporary, _ = notified_account(school, first_name="Anne", last_name="Petit")
+    factories.set_state(waiting, AccountState.ACTIVATING, now=utcnow())
+    db.session.commit()
+    browser = app.test_client()
+    factories.sign_in_client(browser, waiting)
+    pages.add("account page, activating", browser.get("/compte"))
     check(pages)
 
 
@@ -453,6 +465,12 @@ def test_franceconnect_pages(app, client, app_ctx, school):
         client.post("/franceconnect/liaison", data={"mobile": TYPED_MOBILE}, follow_redirects=True),
     )
     pages.add("link: code, empty", client.post("/franceconnect/liaison/code", data={}), (200, 400))
+    pages.add(
+        "link: code, wrong",
+        client.post("/franceconnect/liaison/code", data={"code": "000000"}),
+        (200, 400),
+    )
+    client.post("/franceconnect/liaison", data={"mobile": TYPED_MOBILE})
     pages.add(
         "link: children",
         client.post(
@@ -555,10 +573,38 @@ def test_console_pages(app, client, app_ctx):
         ),
     )
     pages.add("reset", client.post("/admin/responsables/reinitialiser", data={"ids": [a]}))
+    pages.add(
+        "notified, one letter",
+        client.post(
+            "/admin/responsables/notifier",
+            data={"ids": [a], "channel": "letter", "origin": "account"},
+        ),
+    )
     progress = re.search(r'href="(/admin/envois/[^"]+)"', notified.get_data(as_text=True))
     assert progress, "no link to the progress page"
     pages.add("progress", client.get(progress.group(1)))
     pages.add("signed out", client.post("/admin/deconnexion", follow_redirects=True))
+    check(pages)
+
+
+def test_console_pages_without_school_and_with_a_second_factor(app, client, app_ctx):
+    make_director("d.seul")
+    make_director("d.totp", schools=[factories.make_school()])
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["directors", "totp", "d.totp"])
+    assert result.exit_code == 0, result.output
+    pages = Pages(app)
+    assert director_sign_in(client, "d.seul").status_code == 302
+    pages.add("home, no school", client.get("/admin/"))
+    other = app.test_client()
+    assert director_sign_in(other, "d.totp").headers["Location"] == "/admin/connexion/code"
+    pages.add("second factor", other.get("/admin/connexion/code"))
+    pages.add(
+        "second factor, wrong",
+        other.post("/admin/connexion/code", data={"code": "000000"}),
+        (200, 400),
+    )
+    pages.add("second factor, empty", other.post("/admin/connexion/code", data={}), (200, 400))
     check(pages)
 
 
