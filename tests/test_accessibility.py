@@ -19,6 +19,7 @@ from idp.clock import utcnow
 from idp.extensions import db
 from messaging.models import Channel
 from messaging.models import Message
+from messaging.models import MessageStatus
 from tests import factories
 from tests.admin.conftest import make_director
 from tests.admin.conftest import search_args
@@ -622,6 +623,10 @@ def test_outbox_pages(app, client, app_ctx, school):
     pages.add("outbox, filtered", client.get(f"/dev/outbox?to={MOBILE}"))
     pages.add("outbox, bad filter", client.get("/dev/outbox?to=n'importe"), (200, 400))
     pages.add("message", client.get(f"/dev/outbox/{sms.id}"))
+    sms.status, sms.error = MessageStatus.FAILED, "Connection refused by the provider"
+    db.session.commit()
+    pages.add("failed message", client.get(f"/dev/outbox/{sms.id}"))
+    pages.add("outbox, a failure", client.get("/dev/outbox"))
     check(pages)
 
 
