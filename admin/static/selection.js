@@ -7,6 +7,8 @@
   var count = document.getElementById("selection-count");
   var boxes = form.querySelectorAll('input[name="ids"]');
   var total = all ? parseInt(all.getAttribute("data-total"), 10) : 0;
+  count.hidden = false; // without the script the count would not follow the ticks
+
   function update() {
     var ids = {};
     boxes.forEach(function (b) { if (b.checked) ids[b.value] = true; });
