@@ -42,9 +42,12 @@ class Pages:
         self.app = app
         self.seen: list[tuple[str, int, str]] = []
 
-    def add(self, label: str, response, status: int | tuple = 200):
+    def add(self, label: str, response, status: int | tuple = 200, *, at: str | None = None):
+        """Keep a page; `at` is the path the browser must have reached (redirects followed)."""
         statuses = status if isinstance(status, tuple) else (status,)
         assert response.status_code in statuses, (label, response.status_code)
+        if at is not None:
+            assert response.request.path == at, (label, response.request.path)
         assert response.mimetype == "text/html", (label, response.mimetype)
         self.seen.append((label, response.status_code, response.get_data(as_text=True)))
         return response
@@ -169,6 +172,7 @@ def test_sms_registration_pages(app, client, app_ctx, school):
     pages.add(
         "code page",
         client.post("/inscription", data={**typed, "mobile": TYPED_MOBILE}, follow_redirects=True),
+        at="/inscription/code",
     )
     pages.add("code, empty", client.post("/inscription/code", data={}), (200, 400))
     pages.add(
@@ -178,6 +182,7 @@ def test_sms_registration_pages(app, client, app_ctx, school):
             data={"code": code_in(last_message(MOBILE))},
             follow_redirects=True,
         ),
+        at="/inscription/enfants",
     )
     pages.add(
         "children, missing date",
@@ -199,6 +204,7 @@ def test_sms_registration_pages(app, client, app_ctx, school):
             data={f"birth_date_{p.id}": p.birth_date.isoformat() for p in pupils},
             follow_redirects=True,
         ),
+        at="/inscription/mot-de-passe",
     )
     pages.add(
         "password, mismatched",
@@ -253,10 +259,26 @@ def test_recovery_pages(app, client, app_ctx, activated_account):
             data={"identifier": identifier, "mode": "sms"},
             follow_redirects=True,
         ),
+        at="/mot-de-passe-perdu/code",
     )
     pages.add("code, empty", client.post("/mot-de-passe-perdu/code", data={}), (200, 400))
     pages.add(
         "code, wrong", client.post("/mot-de-passe-perdu/code", data={"code": "000000"}), (200, 400)
+    )
+    client.post("/mot-de-passe-perdu", data={"identifier": identifier, "mode": "sms"})
+    new_password = pages.add(
+        "new password after the SMS code",
+        client.post(
+            "/mot-de-passe-perdu/code",
+            data={"code": code_in(last_message(MOBILE))},
+            follow_redirects=True,
+        ),
+    )
+    assert new_password.request.path == "/mot-de-passe-perdu/nouveau"
+    pages.add(
+        "new password after the SMS code, mismatched",
+        client.post("/mot-de-passe-perdu/nouveau", data={"password": "Nouveau2026"}),
+        (200, 400),
     )
     check(pages)
 
@@ -300,6 +322,7 @@ def test_pending_activation_pages(app, client, app_ctx, school):
             },
             follow_redirects=True,
         ),
+        at="/activation/courriel",
     )
     pages.add(
         "awaiting email, bad address",
@@ -375,6 +398,7 @@ def test_parent_pages(app, client, app_ctx, school, activated_account):
             data={"region": "FR", "mobile": "07 81 22 33 44"},
             follow_redirects=True,
         ),
+        at="/compte/mobile/code",
     )
     pages.add(
         "mobile code, wrong",
@@ -404,6 +428,7 @@ def test_parent_pages(app, client, app_ctx, school, activated_account):
             data={"identifier": other.identifier, "password": other_password},
             follow_redirects=True,
         ),
+        at="/compte/enfants/ajouter/confirmer",
     )
     pages.add(
         "merged",
@@ -464,6 +489,7 @@ def test_franceconnect_pages(app, client, app_ctx, school):
     pages.add(
         "link: code",
         client.post("/franceconnect/liaison", data={"mobile": TYPED_MOBILE}, follow_redirects=True),
+        at="/franceconnect/liaison/code",
     )
     pages.add("link: code, empty", client.post("/franceconnect/liaison/code", data={}), (200, 400))
     pages.add(
@@ -479,6 +505,7 @@ def test_franceconnect_pages(app, client, app_ctx, school):
             data={"code": code_in(last_message(MOBILE))},
             follow_redirects=True,
         ),
+        at="/franceconnect/liaison/enfants",
     )
     key = f"{guardian.account.id}_{pupils[0].id}"
     pages.add(
@@ -534,6 +561,7 @@ def test_console_pages(app, client, app_ctx):
     pages.add(
         "home, school picked",
         client.post("/admin/", data={"school_id": school.id}, follow_redirects=True),
+        at="/admin/",
     )
     pages.add("search, waiting", client.get("/admin/responsables"))
     pages.add(
