@@ -73,6 +73,19 @@ def _after_sign_in_default() -> str:
     return optional_url("account.home") or url_for("idp.signed_in")
 
 
+# -- home and help ---------------------------------------------------------------
+@bp.get("/")
+def home():
+    """The service's address leads to the parent's account (or its sign-in page)."""
+    return redirect(url_for("account.home"))
+
+
+@bp.get("/aide")
+def help_page():
+    """The parents' help (seed 003), linked from every page's footer and every email."""
+    return render_template("idp/help.html")
+
+
 # -- sign-in and sign-out ----------------------------------------------------------
 @bp.route("/connexion", methods=["GET", "POST"])
 @limiter.limit(lambda: settings().oidc.login_rate_limit, methods=["POST"])

@@ -2,21 +2,18 @@
 
 A feed is a folder of four `;`-separated UTF-8 CSV files, as the AAF directory
 delivers the first-degree registry (ONDE): `ecoles.csv`, `eleves.csv`,
-`responsables.csv`, `liens.csv`. Rows are parsed into small tuples, one at a
-time; `validate_feed` reads the whole feed once and reports every bad line
-with its file and line number before anything is written.
+`responsables.csv`, `liens.csv`. Each line is parsed on its own into a small
+tuple, or refused with a French reason; checks across lines and files
+(duplicates, unknown references) are registry.staging's.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-import pickle
 import re
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from dataclasses import field
 from pathlib import Path
 from typing import NamedTuple
 
@@ -79,11 +76,6 @@ class PupilRow(NamedTuple):
     level: Level | None
     admission: Admission
 
-    @property
-    def is_eligible(self) -> bool:
-        """SPEC §2: definitively admitted, national INE, assigned to a class."""
-        return self.admission == Admission.DEFINITIVE and bool(self.ine) and bool(self.class_name)
-
 
 class GuardianRow(NamedTuple):
     registry_id: str
@@ -122,18 +114,6 @@ class FeedInvalid(Exception):
     def __init__(self, errors: list[FeedError]):
         self.errors = errors
         super().__init__(f"{len(errors)} ligne(s) invalide(s)")
-
-
-@dataclass
-class FeedSummary:
-    """What validation learnt, which the import needs before writing anything."""
-
-    schools: int = 0
-    pupils: int = 0
-    guardians: int = 0
-    links: int = 0
-    # Guardians who are legal guardians of at least one eligible pupil (SPEC §2).
-    eligible_guardians: set[str] = field(default_factory=set)
 
 
 def read_rows(folder: Path, name: str) -> Iterator[tuple[int, dict[str, str]]]:
@@ -225,144 +205,6 @@ def parse_link(row: dict[str, str]) -> LinkRow:
 
 
 PARSERS = {SCHOOLS: parse_school, PUPILS: parse_pupil, GUARDIANS: parse_guardian, LINKS: parse_link}
-
-
-class Spool:
-    """The parsed rows of a validated feed, kept on disk between validation and import so
-    that the feed is read and normalised once, and memory does not grow with it."""
-
-    CHUNK = 2000
-
-    def __init__(self):
-        self._dir = tempfile.TemporaryDirectory(prefix="guichet-feed-")
-        self._handles = {}
-        self._buffers: dict[str, list] = {}
-
-    def add(self, name: str, row) -> None:
-        buffer = self._buffers.setdefault(name, [])
-        buffer.append(row)
-        if len(buffer) >= self.CHUNK:
-            self._flush(name)
-
-    def _flush(self, name: str) -> None:
-        if name not in self._handles:
-            self._handles[name] = open(Path(self._dir.name) / name, "wb")  # noqa: SIM115
-        pickle.dump(self._buffers[name], self._handles[name], protocol=pickle.HIGHEST_PROTOCOL)
-        self._buffers[name] = []
-
-    def seal(self) -> None:
-        for name in list(self._buffers):
-            if self._buffers[name]:
-                self._flush(name)
-        for handle in self._handles.values():
-            handle.close()
-
-    def rows(self, name: str) -> Iterator:
-        path = Path(self._dir.name) / name
-        if not path.exists():
-            return
-        with path.open("rb") as handle:
-            while True:
-                try:
-                    chunk = pickle.load(handle)  # noqa: S301 - our own temporary file
-                except EOFError:
-                    return
-                yield from chunk
-
-    def close(self) -> None:
-        for handle in self._handles.values():
-            handle.close()
-        self._dir.cleanup()
-
-
-def validate_feed(
-    folder: Path, *, spool: Spool | None = None, max_errors: int = 10_000
-) -> FeedSummary:
-    """Read the whole feed; raise FeedInvalid listing every bad line, or return what
-    the import needs to know (counts, guardians eligible for an account)."""
-    folder = Path(folder)
-    errors: list[FeedError] = []
-    missing = [name for name in HEADERS if not (folder / name).is_file()]
-    if missing:
-        raise FeedInvalid([FeedError(name, 0, "fichier absent") for name in missing])
-    summary = FeedSummary()
-
-    def rows(name):
-        parse = PARSERS[name]
-        try:
-            for line, row in read_rows(folder, name):
-                try:
-                    parsed = parse(row)
-                except BadLine as bad:
-                    if len(errors) < max_errors:
-                        errors.append(FeedError(name, line, bad.reason))
-                    if name in ID_COLUMNS:
-                        reported[name].add(row.get(ID_COLUMNS[name]))
-                else:
-                    if spool is not None:
-                        spool.add(name, parsed)
-                    yield line, parsed
-        except FeedInvalid as invalid:
-            errors.extend(invalid.errors)
-        except UnicodeDecodeError:
-            errors.append(FeedError(name, 0, "le fichier n'est pas encodé en UTF-8"))
-
-    # Ids of lines already reported: the lines that refer to them are not reported again.
-    reported: dict[str, set] = {PUPILS: set(), GUARDIANS: set()}
-
-    uais: set[str] = set()
-    for line, school in rows(SCHOOLS):
-        if school.uai in uais:
-            errors.append(FeedError(SCHOOLS, line, f"UAI en double : {school.uai}"))
-        uais.add(school.uai)
-    summary.schools = len(uais)
-
-    pupils: set[str] = set()
-    eligible_pupils: set[str] = set()
-    for line, pupil in rows(PUPILS):
-        if pupil.registry_id in pupils:
-            errors.append(FeedError(PUPILS, line, f"élève en double : {pupil.registry_id}"))
-        elif pupil.uai not in uais:
-            errors.append(FeedError(PUPILS, line, f"école inconnue : {pupil.uai}"))
-        pupils.add(pupil.registry_id)
-        if pupil.is_eligible:
-            eligible_pupils.add(pupil.registry_id)
-    summary.pupils = len(pupils)
-
-    guardians: set[str] = set()
-    for line, guardian in rows(GUARDIANS):
-        if guardian.registry_id in guardians:
-            errors.append(
-                FeedError(GUARDIANS, line, f"responsable en double : {guardian.registry_id}")
-            )
-        guardians.add(guardian.registry_id)
-    summary.guardians = len(guardians)
-
-    pairs: set[tuple[str, str]] = set()
-    for line, link in rows(LINKS):
-        pair = (link.pupil_registry_id, link.guardian_registry_id)
-        if link.pupil_registry_id in reported[PUPILS] or (
-            link.guardian_registry_id in reported[GUARDIANS]
-        ):
-            pass
-        elif link.pupil_registry_id not in pupils:
-            errors.append(FeedError(LINKS, line, f"élève inconnu : {link.pupil_registry_id}"))
-        elif link.guardian_registry_id not in guardians:
-            errors.append(
-                FeedError(LINKS, line, f"responsable inconnu : {link.guardian_registry_id}")
-            )
-        elif pair in pairs:
-            errors.append(FeedError(LINKS, line, "lien en double"))
-        pairs.add(pair)
-        if link.is_legal and link.pupil_registry_id in eligible_pupils:
-            summary.eligible_guardians.add(link.guardian_registry_id)
-    summary.links = len(pairs)
-
-    if errors:
-        raise FeedInvalid(errors)
-    if spool is not None:
-        spool.seal()
-    return summary
 
 
 def _fail_if_malformed(row: dict[str, str]) -> None:

@@ -385,3 +385,26 @@ def test_the_example_feed_in_the_repository_imports(app_ctx):
 def test_an_empty_feed_is_valid(app_ctx, tmp_path):
     report = run_import(Feed().write(tmp_path / "feed"))
     assert report.created == 0
+
+
+def test_duplicates_are_reported_on_their_second_line(app_ctx, tmp_path):
+    rows = family_feed()
+    rows.schools.append(["0311478N", "Doublon", "Toulouse", "Toulouse"])
+    rows.pupils.append(list(rows.pupil("E2")))
+    rows.guardians.append(list(rows.guardian("R3")))
+    rows.links.append(["E1", "R1", "1"])
+    with pytest.raises(feed.FeedInvalid) as refused:
+        run_import(rows.write(tmp_path / "feed"))
+
+    assert [str(error).split(": ", 1)[0] for error in refused.value.errors] == [
+        "ecoles.csv:4",
+        "eleves.csv:8",
+        "responsables.csv:9",
+        "liens.csv:10",
+    ]
+    assert [error.reason for error in refused.value.errors] == [
+        "UAI en double : 0311478N",
+        "élève en double : E2",
+        "responsable en double : R3",
+        "lien en double",
+    ]
