@@ -102,6 +102,7 @@ def test_signed_out_pages(app, client, app_ctx):
         "/identifiant-perdu?mode=email",
         "/identifiant-perdu?mode=sms",
         "/mot-de-passe-perdu",
+        "/aide",
     ):
         pages.add(path, client.get(path))
     pages.add("sign-in, empty", client.post("/connexion", data={}), 400)
