@@ -465,6 +465,14 @@ def test_consent_page(app, client, app_ctx, activated_account):
     )
     pages = Pages(app)
     pages.add("consent", client.get(query))
+    asked = pages.add(
+        "sign-out asked by a service",
+        client.get(
+            f"/deconnexion?client_id={client_row.client_id}"
+            "&post_logout_redirect_uri=http://rp.example/"
+        ),
+    )
+    assert "« Cantine » demande votre déconnexion" in asked.get_data(as_text=True)
     check(pages)
 
 
