@@ -188,7 +188,8 @@ def _one(status: KeyStatus) -> SigningKey | None:
 
 def _create(alg: str, status: KeyStatus, *, box: SecretBox, now: dt.datetime) -> SigningKey:
     key = _new_key(alg)
-    kid = key.thumbprint()[:32]
+    # The algorithm first: a key id never starts with "-" (read as an option by the CLI).
+    kid = f"{alg.lower()}-{key.thumbprint()[:32]}"
     public = {**key.as_dict(private=False), "kid": kid, "alg": alg, "use": "sig"}
     row = SigningKey(
         kid=kid,
