@@ -57,8 +57,11 @@ class Subject:
         account_id: int | None = None,
         login_session_id: str | None = None,
         claims_request: dict | None = None,
+        login=None,
     ):
         self.client = client
+        # The live session (idp.sessions.LiveLogin) when the subject comes from /authorize.
+        self.login = login
         self._account = account
         self.account_id = account.id if account is not None else account_id
         self.login_session_id = login_session_id

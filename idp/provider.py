@@ -47,7 +47,6 @@ from idp.config import OidcConfig
 from idp.extensions import db
 from idp.oauth_models import OidcClient
 from idp.oauth_models import SessionService
-from idp.sessions import LoginSession
 from keys import services as keys
 
 server = AuthorizationServer()
@@ -107,9 +106,9 @@ def commit_without_waiting_for_disk() -> None:
     crash may lose the last fraction of a second of these writes (codes, tokens, the
     services a session reached, a consent just given): services then sign the parent
     in again and the consent page shows again; nothing is wrongly granted. Sign-in,
-    sign-out and revocations keep the normal, durable commit."""
-    changed = db.session.new or db.session.dirty or db.session.deleted
-    if changed and db.engine.dialect.name == "postgresql":
+    sign-out and revocations keep the normal, durable commit. Codes and tokens are
+    written with Core statements (not ORM objects), so any open transaction counts."""
+    if db.session().in_transaction() and db.engine.dialect.name == "postgresql":
         db.session.execute(db.text("SET LOCAL synchronous_commit TO OFF"))
     db.session.commit()
 
@@ -162,7 +161,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
 
     def save_authorization_code(self, code: str, request) -> None:
         subject: claims_module.Subject = request.user
-        login = db.session.get(LoginSession, subject.login_session_id)
+        login = subject.login
         now = utcnow()
         data = request.payload.data
         codes.store(
