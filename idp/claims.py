@@ -98,14 +98,7 @@ class AccountClaims:
 
     @classmethod
     def load(cls, account_id: int) -> AccountClaims | None:
-        accounts = Account.__table__
-        row = db.session.execute(
-            db.select(
-                *[accounts.c[f.name] for f in dataclasses.fields(cls)[:9]],
-                _first_registry_contact(Guardian.email),
-                _first_registry_contact(Guardian.mobile),
-            ).where(accounts.c.id == account_id)
-        ).first()
+        row = db.session.connection().execute(_LOAD_CLAIMS, {"b_account": account_id}).first()
         return cls(*row) if row is not None else None
 
     def registry_contact(self) -> tuple[str | None, str | None]:
@@ -132,6 +125,13 @@ def _first_registry_contact(column):
         .limit(1)
         .scalar_subquery()
     )
+
+
+_LOAD_CLAIMS = db.select(  # built once: userinfo runs it on every flow
+    *[Account.__table__.c[f.name] for f in dataclasses.fields(AccountClaims)[:9]],
+    _first_registry_contact(Guardian.email),
+    _first_registry_contact(Guardian.mobile),
+).where(Account.__table__.c.id == db.bindparam("b_account"))
 
 
 def _mac(salt: bytes, *parts: str) -> str:

@@ -109,8 +109,11 @@ def commit_without_waiting_for_disk() -> None:
     sign-out and revocations keep the normal, durable commit. Codes and tokens are
     written with Core statements (not ORM objects), so any open transaction counts."""
     if db.session().in_transaction() and db.engine.dialect.name == "postgresql":
-        db.session.execute(db.text("SET LOCAL synchronous_commit TO OFF"))
+        db.session.connection().execute(_ASYNC_COMMIT)
     db.session.commit()
+
+
+_ASYNC_COMMIT = db.text("SET LOCAL synchronous_commit TO OFF")
 
 
 def query_client(client_id: str) -> RegisteredClient | None:

@@ -77,30 +77,39 @@ class LiveLogin:
     amr: list
 
 
+_table, _accounts = LoginSession.__table__, Account.__table__
+_FIND_LIVE = (  # built once: /authorize runs it on every flow
+    db.select(
+        _table.c.id,
+        _table.c.account_id,
+        _accounts.c.state,
+        _table.c.auth_time,
+        _table.c.acr,
+        _table.c.amr,
+        _table.c.ended_at,
+        _table.c.last_seen_at,
+        _table.c.created_at,
+    )
+    .join(_accounts, _accounts.c.id == _table.c.account_id)
+    .where(_table.c.id == db.bindparam("b_id"))
+)
+_TOUCH = (
+    _table.update()
+    .where(_table.c.id == db.bindparam("b_id"))
+    .values(last_seen_at=db.bindparam("b_now"))
+)
+
+
 def find_live_login(session_id: str | None, *, now: dt.datetime) -> LiveLogin | None:
     """As `find_live`, without ORM objects (same timeouts, same idle-clock refresh)."""
     if not session_id:
         return None
-    table, accounts = LoginSession.__table__, Account.__table__
-    row = db.session.execute(
-        db.select(
-            table.c.id,
-            table.c.account_id,
-            accounts.c.state,
-            table.c.auth_time,
-            table.c.acr,
-            table.c.amr,
-            table.c.ended_at,
-            table.c.last_seen_at,
-            table.c.created_at,
-        )
-        .join(accounts, accounts.c.id == table.c.account_id)
-        .where(table.c.id == session_id)
-    ).first()
+    connection = db.session.connection()
+    row = connection.execute(_FIND_LIVE, {"b_id": session_id}).first()
     if row is None or not _is_live(row.ended_at, row.last_seen_at, row.created_at, now):
         return None
     if now - row.last_seen_at >= TOUCH_EVERY:
-        db.session.execute(table.update().where(table.c.id == session_id).values(last_seen_at=now))
+        connection.execute(_TOUCH, {"b_id": session_id, "b_now": now})
     return LiveLogin(*row[:6])
 
 

@@ -50,7 +50,17 @@ class TokenRecord:
         return current_app.extensions["guichet.clients"].by_pk(self.client_id)
 
 
+# Statements built once and run on the session's connection, past the ORM layer
+# (userinfo and the token endpoint run them on every single sign-on flow).
 _TOKEN_COLUMNS = [tokens_table.c[f.name] for f in dataclasses.fields(TokenRecord)]
+_FIND = {
+    kind: db.select(*_TOKEN_COLUMNS).where(column == db.bindparam("b_digest"))
+    for kind, column in (
+        ("access_token", tokens_table.c.access_digest),
+        ("refresh_token", tokens_table.c.refresh_digest),
+    )
+}
+_INSERT = tokens_table.insert()
 
 
 class PresentedToken:
@@ -139,18 +149,14 @@ def save_token(token: dict, request) -> None:
             now + dt.timedelta(days=_config().refresh_token_lifetime_days) if refresh else None
         ),
     )
-    db.session.execute(tokens_table.insert().values(**values))
+    db.session.connection().execute(_INSERT, values)
     # Committed by the token view once the response (ID token included) is built.
 
 
 def find(token_string: str, kind: str) -> PresentedToken | None:
     if not token_string:
         return None
-    columns = tokens_table.c
-    column = columns.access_digest if kind == "access_token" else columns.refresh_digest
-    row = db.session.execute(
-        db.select(*_TOKEN_COLUMNS).where(column == digest(token_string))
-    ).first()
+    row = db.session.connection().execute(_FIND[kind], {"b_digest": digest(token_string)}).first()
     return PresentedToken(TokenRecord(*row), kind) if row is not None else None
 
 
