@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+from sqlalchemy import bindparam
 from sqlalchemy import select
 
 from accounts.models import Account
@@ -67,48 +68,57 @@ class ClaimedCode:
         return list(self.amr or []) or None
 
 
-def store(code: str, **values) -> None:
-    """One INSERT; committed by the authorization view with the rest of its response."""
-    db.session.execute(codes.insert().values(code_digest=digest(code), **values))
-
+# Statements built once: building a statement per call cost as much as running it.
+# They run on the session's connection (same transaction), past the ORM layer.
+_INSERT = codes.insert()
 
 _RETURNED = [
     codes.c[field.name]
     for field in dataclasses.fields(ClaimedCode)
     if field.name not in ("account_state", "session_ended_at")
 ]
+_CLAIM = (
+    codes.update()
+    .where(
+        codes.c.code_digest == bindparam("b_digest"),
+        codes.c.client_id == bindparam("b_client"),
+        codes.c.used_at.is_(None),
+    )
+    .values(used_at=bindparam("b_now"))
+    .returning(
+        *_RETURNED,
+        select(Account.state).where(Account.id == codes.c.account_id).scalar_subquery(),
+        select(LoginSession.ended_at)
+        .where(LoginSession.id == codes.c.login_session_id)
+        .scalar_subquery(),
+    )
+)
+_FIND_USED = select(codes.c.id).where(
+    codes.c.code_digest == bindparam("b_digest"), codes.c.client_id == bindparam("b_client")
+)
+
+
+def store(code: str, **values) -> None:
+    """One INSERT; committed by the authorization view with the rest of its response."""
+    db.session.connection().execute(_INSERT, {"code_digest": digest(code), **values})
 
 
 def claim(code: str, client_pk: int, *, now: dt.datetime) -> ClaimedCode | None:
     """Mark the code used and return it, or None when it is unknown, belongs to another
     client, or was used already. The claim commits with the tokens (the token view
     commits); a concurrent second use waits on the row lock, then finds it used."""
-    account_state = select(Account.state).where(Account.id == codes.c.account_id).scalar_subquery()
-    session_ended = (
-        select(LoginSession.ended_at)
-        .where(LoginSession.id == codes.c.login_session_id)
-        .scalar_subquery()
+    row = (
+        db.session.connection()
+        .execute(_CLAIM, {"b_digest": digest(code), "b_client": client_pk, "b_now": now})
+        .first()
     )
-    row = db.session.execute(
-        codes.update()
-        .where(
-            codes.c.code_digest == digest(code),
-            codes.c.client_id == client_pk,
-            codes.c.used_at.is_(None),
-        )
-        .values(used_at=now)
-        .returning(*_RETURNED, account_state, session_ended)
-    ).first()
-    if row is None:
-        return None
-    values = dict(zip([c.name for c in _RETURNED], row[: len(_RETURNED)], strict=True))
-    return ClaimedCode(**values, account_state=row[-2], session_ended_at=row[-1])
+    return ClaimedCode(*row) if row is not None else None
 
 
 def used_code_id(code: str, client_pk: int) -> int | None:
     """The id of this client's code when it exists (it was claimed before: a replay)."""
-    return db.session.scalar(
-        select(codes.c.id).where(
-            codes.c.code_digest == digest(code), codes.c.client_id == client_pk
-        )
+    return (
+        db.session.connection()
+        .execute(_FIND_USED, {"b_digest": digest(code), "b_client": client_pk})
+        .scalar()
     )
