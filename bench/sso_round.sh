@@ -8,7 +8,7 @@
 # DIR is a checkout of Guichet (`.` for this one; another checkout, e.g. main exported
 # with `git archive`, runs with this virtualenv). Environment: DATABASE_URL (a database
 # prepared by bench/sso_setup.py), PEER_DIR (an `npm install`ed copy of
-# ../shared/peers/node-oidc-provider), SECS/WARM (seconds per line, default 6/1),
+# ../shared/peers/node-oidc-provider), CEILING_DIR (../shared/peers/flask-ceiling), SECS/WARM (seconds per line, default 6/1),
 # SCEN ("sso login"), CONC ("1 4"), NOPEERS=1 to skip the peers.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,7 +17,7 @@ GUNICORN=$ROOT/.venv/bin/gunicorn
 BENCH=$ROOT/bench/sso_bench.py
 SECS=${SECS:-6}; WARM=${WARM:-1}; SCEN=${SCEN:-"sso login"}; CONC=${CONC:-"1 4"}
 PEER_DIR=${PEER_DIR:-/tmp/perf_peer}
-CEILING_DIR=${CEILING_DIR:-$ROOT/../shared/peers/flask-ceiling}
+CEILING_DIR=${CEILING_DIR:-$ROOT/../shared/peers/flask-ceiling}  # run from /work/main
 export SECRET_KEY=${SECRET_KEY:-bench-secret} PUBLIC_URL=http://127.0.0.1:8400 \
        LOGIN_RATE_LIMIT=1000000/minute   # the sign-in limit would stop scenario (b)
 USERS="--user b.essai0 --user b.essai1 --user b.essai2 --user b.essai3"
@@ -59,6 +59,7 @@ for variant in "$@"; do
       >"/tmp/sso_round_$label.log" 2>&1) &
   master=$!
   for _ in $(seq 50); do curl -sf http://127.0.0.1:8400/healthz >/dev/null && break; sleep 0.2; done
+  sleep 4  # every worker has imported the app: its boot is not counted as flow CPU
   if [ -z "${NOPEERS:-}" ]; then
     for sc in $SCEN; do for c in $CONC; do
       "$PY" "$BENCH" --issuer http://127.0.0.1:3400 --label node --scenario "$sc" --concurrency "$c" $COMMON
