@@ -146,15 +146,27 @@ class S256CodeChallenge(CodeChallenge):
         super().validate_code_challenge(grant, redirect_uri)
 
 
+_services = SessionService.__table__
+_SERVICE_RECORDED = db.select(_services.c.client_id).where(
+    _services.c.login_session_id == db.bindparam("b_session"),
+    _services.c.client_id == db.bindparam("b_client"),
+)
+_SERVICE_INSERT = _services.insert()
+
+
 def _remember_service(login_session_id: str, client_id: int, *, now: dt.datetime) -> None:
     """Record that this session reached this service (back-channel logout), once: the
-    browser's cookie remembers which services are already recorded."""
+    browser's cookie remembers which services are already recorded. Core statements,
+    built once: this runs on the first authorization after every sign-in."""
     recorded = session.get(SERVICES_KEY) or {}
     if client_id in recorded.get(login_session_id, []):
         return
-    if db.session.get(SessionService, (login_session_id, client_id)) is None:
-        db.session.add(
-            SessionService(login_session_id=login_session_id, client_id=client_id, first_at=now)
+    connection = db.session.connection()
+    known = {"b_session": login_session_id, "b_client": client_id}
+    if connection.execute(_SERVICE_RECORDED, known).first() is None:
+        connection.execute(
+            _SERVICE_INSERT,
+            {"login_session_id": login_session_id, "client_id": client_id, "first_at": now},
         )
     session[SERVICES_KEY] = {login_session_id: [*recorded.get(login_session_id, []), client_id]}
 
