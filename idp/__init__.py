@@ -64,9 +64,13 @@ def setup_config(app: Flask, settings: Settings, overrides: Mapping[str, object]
 
 
 def _engine_options(url: str) -> dict:
+    """No `pool_pre_ping`: it costs a round trip per request (a third of the statements
+    of a single sign-on flow). Connections are recycled after 5 minutes instead, and a
+    connection the server dropped (restart) fails one request, after which the pool
+    discards it (SQLAlchemy invalidates the pool on a disconnect error)."""
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+    return {"pool_recycle": 300, "pool_size": 10, "max_overflow": 10}
 
 
 def setup_logging(app: Flask) -> None:

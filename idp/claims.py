@@ -10,15 +10,17 @@ may receive the `ine` scope.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
-from dataclasses import dataclass
-from dataclasses import field
 
 from flask_babel import lazy_gettext as _l
 
 from accounts.models import Account
+from accounts.models import AccountState
+from idp.extensions import db
 from idp.oauth_models import OidcClient
+from registry.models import Guardian
 
 SCOPES = {
     "openid": _l("Identifiant de connexion"),
@@ -41,17 +43,95 @@ CLAIMS_SUPPORTED = ["sub", "sid", "auth_time", "acr", "amr"] + [
 ]
 
 
-@dataclass
 class Subject:
-    """The end user as a grant sees it: an account, seen by one service."""
+    """The end user as a grant sees it: an account, seen by one service.
 
-    account: Account
-    client: OidcClient
-    login_session_id: str | None = None
-    claims_request: dict | None = field(default=None)
+    The account row is read only when a claim needs it (`account`): issuing an ID
+    token with `sub` and `sid` alone needs only its id."""
+
+    def __init__(
+        self,
+        *,
+        client: OidcClient | None,
+        account: Account | None = None,
+        account_id: int | None = None,
+        login_session_id: str | None = None,
+        claims_request: dict | None = None,
+        login=None,
+    ):
+        self.client = client
+        # The live session (idp.sessions.LiveLogin) when the subject comes from /authorize.
+        self.login = login
+        self._account = account
+        self.account_id = account.id if account is not None else account_id
+        self.login_session_id = login_session_id
+        self.claims_request = claims_request
+
+    @property
+    def account(self) -> Account | AccountClaims:
+        if self._account is None:
+            self._account = AccountClaims.load(self.account_id)
+        return self._account
 
     def get_user_id(self) -> int:
-        return self.account.id
+        return self.account_id
+
+
+@dataclasses.dataclass(frozen=True)
+class AccountClaims:
+    """What claims read of an account, in one SELECT with the registry contact as
+    subqueries: userinfo answers on every single sign-on flow, and an ORM account
+    plus its guardian records was two statements and most of its time. The rules
+    are `Account`'s own (`contact_email` is called on this object)."""
+
+    id: int
+    state: AccountState
+    identifier: str
+    first_name: str
+    last_name: str
+    email: str | None
+    email_verified: bool
+    mobile: str | None
+    mobile_verified: bool
+    registry_email: str | None
+    registry_mobile: str | None
+
+    @classmethod
+    def load(cls, account_id: int) -> AccountClaims | None:
+        row = db.session.connection().execute(_LOAD_CLAIMS, {"b_account": account_id}).first()
+        return cls(*row) if row is not None else None
+
+    def registry_contact(self) -> tuple[str | None, str | None]:
+        return self.registry_email, self.registry_mobile
+
+    def contact_email(self) -> str | None:
+        return Account.contact_email(self)
+
+    def children(self) -> list:
+        return db.session.get(Account, self.id).children()
+
+
+def _first_registry_contact(column):
+    """As `Account.registry_contact`: the first live guardian record that has one."""
+    return (
+        db.select(column)
+        .where(
+            Guardian.account_id == Account.__table__.c.id,
+            Guardian.withdrawn_at.is_(None),
+            column.is_not(None),
+            column != "",
+        )
+        .order_by(Guardian.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+_LOAD_CLAIMS = db.select(  # built once: userinfo runs it on every flow
+    *[Account.__table__.c[f.name] for f in dataclasses.fields(AccountClaims)[:9]],
+    _first_registry_contact(Guardian.email),
+    _first_registry_contact(Guardian.mobile),
+).where(Account.__table__.c.id == db.bindparam("b_account"))
 
 
 def _mac(salt: bytes, *parts: str) -> str:
@@ -118,7 +198,7 @@ def id_token_claims(subject: Subject, scope: str, *, salt: bytes) -> dict:
     """The ID token carries `sub` and `sid`, plus the claims the `claims` request
     parameter asks for in `id_token` (OIDC Core §5.5) that the scope allows;
     everything else is read from userinfo."""
-    claims = {"sub": pairwise_sub(subject.account.id, subject.client.sector, salt=salt)}
+    claims = {"sub": pairwise_sub(subject.account_id, subject.client.sector, salt=salt)}
     if subject.login_session_id:
         claims["sid"] = session_sid(subject.login_session_id, salt=salt)
     wanted = requested_claims(subject.claims_request, "id_token")

@@ -4,25 +4,26 @@ from __future__ import annotations
 
 import datetime as dt
 
-from accounts.models import Account
 from idp.extensions import db
 from idp.oauth_models import Consent
 from idp.oauth_models import OidcClient
 
 
-def covers(account: Account, client: OidcClient, scope: str) -> bool:
-    consent = db.session.scalar(
-        db.select(Consent).where(Consent.account_id == account.id, Consent.client_id == client.id)
+def covers(account_id: int, client: OidcClient, scope: str) -> bool:
+    granted = db.session.scalar(
+        db.select(Consent.scope).where(
+            Consent.account_id == account_id, Consent.client_id == client.id
+        )
     )
-    return consent is not None and set(scope.split()) <= set(consent.scope.split())
+    return granted is not None and set(scope.split()) <= set(granted.split())
 
 
-def record(account: Account, client: OidcClient, scope: str, *, now: dt.datetime) -> Consent:
+def record(account_id: int, client: OidcClient, scope: str, *, now: dt.datetime) -> Consent:
     consent = db.session.scalar(
-        db.select(Consent).where(Consent.account_id == account.id, Consent.client_id == client.id)
+        db.select(Consent).where(Consent.account_id == account_id, Consent.client_id == client.id)
     )
     if consent is None:
-        consent = Consent(account_id=account.id, client_id=client.id, scope="", granted_at=now)
+        consent = Consent(account_id=account_id, client_id=client.id, scope="", granted_at=now)
         db.session.add(consent)
     consent.scope = " ".join(sorted(set(consent.scope.split()) | set(scope.split())))
     consent.granted_at = now

@@ -36,29 +36,12 @@ def digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-class OidcClient(db.Model):
-    """A relying party: an education service registered by an operator."""
+class ClientRules:
+    """Authlib's ClientMixin, written once for the table row (`OidcClient`) and for the
+    per-process snapshot the protocol endpoints use (`idp.client_cache.RegisteredClient`).
+    Needs the attributes `client_id`, `secret_digest`, `redirect_uris`,
+    `post_logout_redirect_uris`, `backchannel_logout_uri`, `scope`, `auth_method`."""
 
-    __tablename__ = "oidc_clients"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    client_id: Mapped[str] = mapped_column(String(64), unique=True)
-    secret_digest: Mapped[str | None] = mapped_column(String(64))
-    name: Mapped[str] = mapped_column(String(120))
-    redirect_uris: Mapped[list] = mapped_column(JSON, default=list)
-    post_logout_redirect_uris: Mapped[list] = mapped_column(JSON, default=list)
-    backchannel_logout_uri: Mapped[str | None] = mapped_column(String(500))
-    # Space-separated scopes this service may receive (SPEC §7).
-    scope: Mapped[str] = mapped_column(Text, default="openid")
-    auth_method: Mapped[str] = mapped_column(String(30), default="client_secret_basic")
-    # Public keys for private_key_jwt (a JWKS document).
-    jwks: Mapped[dict | None] = mapped_column(JSON)
-    trusted: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Pairwise subjects are computed per sector: services of one sector share `sub`.
-    sector: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
-
-    # -- Authlib ClientMixin --------------------------------------------------
     @property
     def client_metadata(self) -> dict:
         return {
@@ -101,6 +84,29 @@ class OidcClient(db.Model):
         if grant_type == "refresh_token":
             return "offline_access" in self.scope.split()
         return grant_type == "authorization_code"
+
+
+class OidcClient(ClientRules, db.Model):
+    """A relying party: an education service registered by an operator."""
+
+    __tablename__ = "oidc_clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    secret_digest: Mapped[str | None] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(120))
+    redirect_uris: Mapped[list] = mapped_column(JSON, default=list)
+    post_logout_redirect_uris: Mapped[list] = mapped_column(JSON, default=list)
+    backchannel_logout_uri: Mapped[str | None] = mapped_column(String(500))
+    # Space-separated scopes this service may receive (SPEC §7).
+    scope: Mapped[str] = mapped_column(Text, default="openid")
+    auth_method: Mapped[str] = mapped_column(String(30), default="client_secret_basic")
+    # Public keys for private_key_jwt (a JWKS document).
+    jwks: Mapped[dict | None] = mapped_column(JSON)
+    trusted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Pairwise subjects are computed per sector: services of one sector share `sub`.
+    sector: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
 class AuthorizationCode(db.Model):

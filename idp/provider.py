@@ -34,20 +34,19 @@ from flask import current_app
 from flask import g
 from flask import session
 from joserfc.jwk import KeySet
-from sqlalchemy.orm import joinedload
 
 from accounts.models import AccountState
 from accounts.secretbox import SecretBox
 from idp import claims as claims_module
+from idp import codes
 from idp import tokens
+from idp.client_cache import ClientCache
+from idp.client_cache import RegisteredClient
 from idp.clock import utcnow
 from idp.config import OidcConfig
 from idp.extensions import db
-from idp.oauth_models import AuthorizationCode
 from idp.oauth_models import OidcClient
 from idp.oauth_models import SessionService
-from idp.oauth_models import digest
-from idp.sessions import LoginSession
 from keys import services as keys
 
 server = AuthorizationServer()
@@ -61,6 +60,7 @@ CONFIDENTIAL_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "priva
 def setup_provider(app: Flask, oidc: OidcConfig, keybox: SecretBox, salt: bytes) -> None:
     app.extensions["guichet.keybox"] = keybox
     app.extensions["guichet.pairwise_salt"] = salt
+    app.extensions["guichet.clients"] = ClientCache()
     server.init_app(app, query_client=query_client, save_token=tokens.save_token)
     server.register_token_generator("default", tokens.generate_token)
     server.register_grant(CodeGrant, [S256CodeChallenge(required=True), OpenIDExtension()])
@@ -106,23 +106,25 @@ def commit_without_waiting_for_disk() -> None:
     crash may lose the last fraction of a second of these writes (codes, tokens, the
     services a session reached, a consent just given): services then sign the parent
     in again and the consent page shows again; nothing is wrongly granted. Sign-in,
-    sign-out and revocations keep the normal, durable commit."""
-    changed = db.session.new or db.session.dirty or db.session.deleted
-    if changed and db.engine.dialect.name == "postgresql":
-        db.session.execute(db.text("SET LOCAL synchronous_commit TO OFF"))
+    sign-out and revocations keep the normal, durable commit. Codes and tokens are
+    written with Core statements (not ORM objects), so any open transaction counts."""
+    if db.session().in_transaction() and db.engine.dialect.name == "postgresql":
+        db.session.connection().execute(_ASYNC_COMMIT)
     db.session.commit()
 
 
-def query_client(client_id: str) -> OidcClient | None:
-    """The client, looked up once per request (Authlib asks several times)."""
+_ASYNC_COMMIT = db.text("SET LOCAL synchronous_commit TO OFF")
+
+
+def query_client(client_id: str) -> RegisteredClient | None:
+    """The registered service, from the per-process cache (idp.client_cache)."""
     if not client_id or not isinstance(client_id, str):
         return None
-    known = g.setdefault("guichet_clients", {})
-    if client_id not in known:
-        known[client_id] = db.session.scalar(
-            db.select(OidcClient).where(OidcClient.client_id == client_id)
-        )
-    return known[client_id]
+    return client_cache().by_client_id(client_id)
+
+
+def client_cache() -> ClientCache:
+    return current_app.extensions["guichet.clients"]
 
 
 # -- authorization code grant ---------------------------------------------------
@@ -144,15 +146,27 @@ class S256CodeChallenge(CodeChallenge):
         super().validate_code_challenge(grant, redirect_uri)
 
 
+_services = SessionService.__table__
+_SERVICE_RECORDED = db.select(_services.c.client_id).where(
+    _services.c.login_session_id == db.bindparam("b_session"),
+    _services.c.client_id == db.bindparam("b_client"),
+)
+_SERVICE_INSERT = _services.insert()
+
+
 def _remember_service(login_session_id: str, client_id: int, *, now: dt.datetime) -> None:
     """Record that this session reached this service (back-channel logout), once: the
-    browser's cookie remembers which services are already recorded."""
+    browser's cookie remembers which services are already recorded. Core statements,
+    built once: this runs on the first authorization after every sign-in."""
     recorded = session.get(SERVICES_KEY) or {}
     if client_id in recorded.get(login_session_id, []):
         return
-    if db.session.get(SessionService, (login_session_id, client_id)) is None:
-        db.session.add(
-            SessionService(login_session_id=login_session_id, client_id=client_id, first_at=now)
+    connection = db.session.connection()
+    known = {"b_session": login_session_id, "b_client": client_id}
+    if connection.execute(_SERVICE_RECORDED, known).first() is None:
+        connection.execute(
+            _SERVICE_INSERT,
+            {"login_session_id": login_session_id, "client_id": client_id, "first_at": now},
         )
     session[SERVICES_KEY] = {login_session_id: [*recorded.get(login_session_id, []), client_id]}
 
@@ -162,70 +176,57 @@ class CodeGrant(grants.AuthorizationCodeGrant):
 
     def save_authorization_code(self, code: str, request) -> None:
         subject: claims_module.Subject = request.user
-        login = db.session.get(LoginSession, subject.login_session_id)
+        login = subject.login
         now = utcnow()
         data = request.payload.data
-        db.session.add(
-            AuthorizationCode(
-                code_digest=digest(code),
-                client_id=request.client.id,
-                account_id=subject.account.id,
-                login_session_id=login.id,
-                redirect_uri=request.payload.redirect_uri,
-                scope=request.scope,
-                nonce=data.get("nonce"),
-                code_challenge=data.get("code_challenge"),
-                code_challenge_method=data.get("code_challenge_method"),
-                claims_request=subject.claims_request,
-                auth_time=login.auth_time,
-                acr=login.acr or "eidas1",
-                amr=list(login.amr or []),
-                created_at=now,
-                expires_at=now + dt.timedelta(seconds=oidc_config().code_lifetime_seconds),
-            )
+        codes.store(
+            code,
+            client_id=request.client.id,
+            account_id=subject.account_id,
+            login_session_id=login.id,
+            redirect_uri=request.payload.redirect_uri,
+            scope=request.scope,
+            nonce=data.get("nonce"),
+            code_challenge=data.get("code_challenge"),
+            code_challenge_method=data.get("code_challenge_method"),
+            claims_request=subject.claims_request,
+            auth_time=login.auth_time,
+            acr=login.acr or "eidas1",
+            amr=list(login.amr or []),
+            created_at=now,
+            expires_at=now + dt.timedelta(seconds=oidc_config().code_lifetime_seconds),
         )
         _remember_service(login.id, request.client.id, now=now)
 
-    def query_authorization_code(self, code: str, client: OidcClient):
+    def query_authorization_code(self, code: str, client: RegisteredClient):
         """RFC 6749 §4.1.2 and §10.5: a code works once, within its lifetime; a
         second presentation revokes every token the first one produced."""
         now = utcnow()
-        row = db.session.scalar(
-            db.select(AuthorizationCode)
-            .where(AuthorizationCode.code_digest == digest(code))
-            .options(
-                joinedload(AuthorizationCode.account), joinedload(AuthorizationCode.login_session)
-            )
-        )
-        if row is None or row.client_id != client.id:
+        claimed = codes.claim(code, client.id, now=now)
+        if claimed is None:
+            replayed = codes.used_code_id(code, client.id)
+            if replayed is not None:
+                tokens.revoke_issued_by_code(replayed, now=now)
+                db.session.commit()
             return None
-        claimed = db.session.execute(
-            db.update(AuthorizationCode)
-            .where(AuthorizationCode.id == row.id, AuthorizationCode.used_at.is_(None))
-            .values(used_at=now)
-        ).rowcount
-        if not claimed:
-            tokens.revoke_issued_by_code(row.id, now=now)
-            db.session.commit()
+        if now > claimed.expires_at:
             return None
-        # The claim commits with the tokens (the token view commits); a concurrent
-        # second use waits on the row lock, then finds it used.
-        if now > row.expires_at:
-            return None
-        return row
+        return claimed
 
     def delete_authorization_code(self, authorization_code) -> None:
         """Kept, marked used (in query_authorization_code), so a replay is recognised."""
 
-    def authenticate_user(self, authorization_code: AuthorizationCode):
-        account = authorization_code.account
-        login = authorization_code.login_session
-        if account.state != AccountState.ACTIVATED or login is None or login.ended_at is not None:
+    def authenticate_user(self, authorization_code: codes.ClaimedCode):
+        if (
+            authorization_code.account_state != AccountState.ACTIVATED
+            or authorization_code.login_session_id is None
+            or authorization_code.session_ended_at is not None
+        ):
             return None
         return claims_module.Subject(
-            account=account,
-            client=authorization_code.client,
-            login_session_id=login.id,
+            account_id=authorization_code.account_id,
+            client=self.request.client,
+            login_session_id=authorization_code.login_session_id,
             claims_request=authorization_code.claims_request,
         )
 

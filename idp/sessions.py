@@ -8,6 +8,7 @@ Idle and absolute timeouts are checked on every use.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import secrets
 
@@ -22,6 +23,7 @@ from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
 from accounts.models import Account
+from accounts.models import AccountState
 from idp.extensions import db
 
 IDLE_TIMEOUT = dt.timedelta(minutes=30)
@@ -49,11 +51,66 @@ class LoginSession(db.Model):
     account: Mapped[Account] = relationship()
 
     def is_live(self, now: dt.datetime) -> bool:
-        return (
-            self.ended_at is None
-            and now - self.last_seen_at <= IDLE_TIMEOUT
-            and now - self.created_at <= ABSOLUTE_TIMEOUT
-        )
+        return _is_live(self.ended_at, self.last_seen_at, self.created_at, now)
+
+
+def _is_live(ended_at, last_seen_at, created_at, now: dt.datetime) -> bool:
+    """Not ended, used within the idle timeout, opened within the absolute timeout."""
+    return (
+        ended_at is None
+        and now - last_seen_at <= IDLE_TIMEOUT
+        and now - created_at <= ABSOLUTE_TIMEOUT
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class LiveLogin:
+    """A live session as the authorization endpoint needs it, read with one Core
+    SELECT together with its account's state: `/authorize` runs on every single sign-on
+    flow, and building the ORM session and account objects was a third of its time."""
+
+    id: str
+    account_id: int
+    account_state: AccountState
+    auth_time: dt.datetime
+    acr: str
+    amr: list
+
+
+_table, _accounts = LoginSession.__table__, Account.__table__
+_FIND_LIVE = (  # built once: /authorize runs it on every flow
+    db.select(
+        _table.c.id,
+        _table.c.account_id,
+        _accounts.c.state,
+        _table.c.auth_time,
+        _table.c.acr,
+        _table.c.amr,
+        _table.c.ended_at,
+        _table.c.last_seen_at,
+        _table.c.created_at,
+    )
+    .join(_accounts, _accounts.c.id == _table.c.account_id)
+    .where(_table.c.id == db.bindparam("b_id"))
+)
+_TOUCH = (
+    _table.update()
+    .where(_table.c.id == db.bindparam("b_id"))
+    .values(last_seen_at=db.bindparam("b_now"))
+)
+
+
+def find_live_login(session_id: str | None, *, now: dt.datetime) -> LiveLogin | None:
+    """As `find_live`, without ORM objects (same timeouts, same idle-clock refresh)."""
+    if not session_id:
+        return None
+    connection = db.session.connection()
+    row = connection.execute(_FIND_LIVE, {"b_id": session_id}).first()
+    if row is None or not _is_live(row.ended_at, row.last_seen_at, row.created_at, now):
+        return None
+    if now - row.last_seen_at >= TOUCH_EVERY:
+        connection.execute(_TOUCH, {"b_id": session_id, "b_now": now})
+    return LiveLogin(*row[:6])
 
 
 def open_session(

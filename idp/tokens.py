@@ -7,27 +7,67 @@ paths; every function that changes rows commits, since Authlib's endpoints do no
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import secrets
 from collections.abc import Iterable
 
 from flask import current_app
-from sqlalchemy.orm import joinedload
 
 from idp.claims import Subject
 from idp.clock import utcnow
 from idp.extensions import db
-from idp.oauth_models import OidcClient
 from idp.oauth_models import Token
 from idp.oauth_models import UsedAssertion
 from idp.oauth_models import digest
+
+tokens_table = Token.__table__
+
+
+@dataclasses.dataclass(frozen=True)
+class TokenRecord:
+    """A token row read with one Core SELECT (no ORM object: userinfo reads one per
+    flow); its service comes from the per-process client cache, its account is read
+    only when a claim needs it."""
+
+    id: int
+    client_id: int
+    account_id: int
+    login_session_id: str | None
+    family_id: str
+    scope: str
+    claims_request: dict | None
+    issued_at: dt.datetime
+    expires_at: dt.datetime
+    refresh_digest: str | None
+    refresh_expires_at: dt.datetime | None
+    refresh_used_at: dt.datetime | None
+    access_revoked_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+    @property
+    def client(self):
+        return current_app.extensions["guichet.clients"].by_pk(self.client_id)
+
+
+# Statements built once and run on the session's connection, past the ORM layer
+# (userinfo and the token endpoint run them on every single sign-on flow).
+_TOKEN_COLUMNS = [tokens_table.c[f.name] for f in dataclasses.fields(TokenRecord)]
+_FIND = {
+    kind: db.select(*_TOKEN_COLUMNS).where(column == db.bindparam("b_digest"))
+    for kind, column in (
+        ("access_token", tokens_table.c.access_digest),
+        ("refresh_token", tokens_table.c.refresh_digest),
+    )
+}
+_INSERT = tokens_table.insert()
 
 
 class PresentedToken:
     """A token row as presented, either as its access or its refresh token
     (Authlib's TokenMixin)."""
 
-    def __init__(self, row: Token, kind: str):
+    def __init__(self, row: TokenRecord, kind: str):
         self.row = row
         self.kind = kind
 
@@ -35,7 +75,7 @@ class PresentedToken:
     def scope(self) -> str:
         return self.row.scope
 
-    def check_client(self, client: OidcClient) -> bool:
+    def check_client(self, client) -> bool:
         return client is not None and self.row.client_id == client.id
 
     def get_scope(self) -> str:
@@ -57,13 +97,13 @@ class PresentedToken:
 
     def get_user(self) -> Subject:
         return Subject(
-            account=self.row.account,
+            account_id=self.row.account_id,
             client=self.row.client,
             login_session_id=self.row.login_session_id,
             claims_request=self.row.claims_request,
         )
 
-    def get_client(self) -> OidcClient:
+    def get_client(self):
         return self.row.client
 
 
@@ -93,11 +133,11 @@ def save_token(token: dict, request) -> None:
     previous = getattr(request, "refresh_token", None)
     code = getattr(request, "authorization_code", None)
     refresh = token.get("refresh_token")
-    row = Token(
+    values = dict(
         access_digest=digest(token["access_token"]),
         refresh_digest=digest(refresh) if refresh else None,
         client_id=request.client.id,
-        account_id=subject.account.id,
+        account_id=subject.account_id,
         login_session_id=subject.login_session_id,
         code_id=code.id if code is not None else None,
         family_id=previous.row.family_id if previous is not None else secrets.token_hex(16),
@@ -109,20 +149,15 @@ def save_token(token: dict, request) -> None:
             now + dt.timedelta(days=_config().refresh_token_lifetime_days) if refresh else None
         ),
     )
-    db.session.add(row)
+    db.session.connection().execute(_INSERT, values)
     # Committed by the token view once the response (ID token included) is built.
 
 
 def find(token_string: str, kind: str) -> PresentedToken | None:
     if not token_string:
         return None
-    column = Token.access_digest if kind == "access_token" else Token.refresh_digest
-    row = db.session.scalar(
-        db.select(Token)
-        .where(column == digest(token_string))
-        .options(joinedload(Token.account), joinedload(Token.client))
-    )
-    return PresentedToken(row, kind) if row is not None else None
+    row = db.session.connection().execute(_FIND[kind], {"b_digest": digest(token_string)}).first()
+    return PresentedToken(TokenRecord(*row), kind) if row is not None else None
 
 
 def find_any(token_string: str, hint: str | None) -> PresentedToken | None:
@@ -139,7 +174,7 @@ def find_any(token_string: str, hint: str | None) -> PresentedToken | None:
     return None
 
 
-def use_refresh_token(refresh_token: str, client: OidcClient, *, now: dt.datetime):
+def use_refresh_token(refresh_token: str, client, *, now: dt.datetime):
     """The refresh token as a credential, claimed once (RFC 9700 §4.14.2): a token
     already rotated that comes back means it leaked, and its whole family dies."""
     found = find(refresh_token, "refresh_token")
@@ -170,7 +205,11 @@ def revoke(token: PresentedToken, *, now: dt.datetime) -> None:
     if token.kind == "refresh_token":
         revoke_family(token.row.family_id, now=now)
         return
-    token.row.access_revoked_at = token.row.access_revoked_at or now
+    db.session.execute(
+        db.update(Token)
+        .where(Token.id == token.row.id, Token.access_revoked_at.is_(None))
+        .values(access_revoked_at=now)
+    )
     db.session.commit()
 
 

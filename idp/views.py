@@ -43,6 +43,7 @@ from idp.forms import LoginForm
 from idp.runtime import passwords
 from idp.runtime import settings
 from idp.web_session import begin_pending
+from idp.web_session import current_live_login
 from idp.web_session import current_login
 from idp.web_session import safe_next
 from idp.web_session import sign_in
@@ -183,16 +184,16 @@ def _csrf_ok() -> bool:
 @csrf.exempt
 def authorize():
     now = utcnow()
-    login = current_login()
-    if login is not None and login.account.state != AccountState.ACTIVATED:
-        login = None
+    live = current_live_login()
+    login = live if live is not None and live.account_state == AccountState.ACTIVATED else None
     subject = None
     if login is not None:
         subject = Subject(
-            account=login.account,
+            account_id=login.account_id,
             client=None,
             login_session_id=login.id,
             claims_request=_claims_parameter(),
+            login=login,
         )
     try:
         grant = provider.server.get_consent_grant(end_user=subject)
@@ -212,12 +213,12 @@ def authorize():
                 LoginRequiredError(redirect_uri=grant.redirect_uri, state=state)
             )
         # A session whose account is no longer Activé signs in again too (no loop).
-        return _to_sign_in(reauth=current_login() is not None)
+        return _to_sign_in(reauth=live is not None)
     client = grant.client
     subject.client = client
     scope = grant.request.scope
     if not client.trusted and (
-        "consent" in prompts or not consents.covers(login.account, client, scope)
+        "consent" in prompts or not consents.covers(login.account_id, client, scope)
     ):
         if "none" in prompts:
             return _authorization_error(
@@ -235,7 +236,7 @@ def authorize():
             )
         if decision != "allow":
             return provider.server.create_authorization_response(grant=grant, grant_user=None)
-        consents.record(login.account, client, scope, now=now)
+        consents.record(login.account_id, client, scope, now=now)
     response = provider.server.create_authorization_response(grant=grant, grant_user=subject)
     provider.commit_without_waiting_for_disk()
     return response

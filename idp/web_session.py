@@ -55,6 +55,12 @@ def current_login() -> sessions.LoginSession | None:
     return g.login
 
 
+def current_live_login() -> sessions.LiveLogin | None:
+    """The live session of this browser without ORM objects (the authorization
+    endpoint, on every single sign-on flow)."""
+    return sessions.find_live_login(session.get(SESSION_KEY), now=utcnow())
+
+
 def current_account() -> Account | None:
     login = current_login()
     return login.account if login is not None else None
