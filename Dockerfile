@@ -19,5 +19,6 @@ RUN pip install --no-cache-dir -e .
 COPY --from=dsfr /build/node_modules/@gouvfr/dsfr/dist /opt/dsfr/dist
 USER guichet
 EXPOSE 8000
-# Migrate, then serve; gunicorn's workers share nothing but the database and Redis.
-CMD ["sh", "-c", "guichet db upgrade && exec gunicorn --workers ${WEB_CONCURRENCY:-4} --bind 0.0.0.0:8000 --access-logfile - 'idp:create_app()'"]
+# Migrate, then serve: one process per core, two threads each (measured in
+# docs/benchmarks.md, "Single sign-on"); they share nothing but PostgreSQL and Redis.
+CMD ["sh", "-c", "guichet db upgrade && exec gunicorn --workers ${WEB_CONCURRENCY:-2} --threads ${GUNICORN_THREADS:-2} --bind 0.0.0.0:8000 'idp:create_app()'"]

@@ -57,6 +57,8 @@ def main() -> int:
         str(BIN / "gunicorn"),
         "--workers",
         "2",
+        "--threads",
+        "2",
         "--bind",
         f"{HOST}:{PORT}",
         "--access-logfile",
