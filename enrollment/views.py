@@ -4,7 +4,6 @@ activation email and its link — and the forced password change after a reset."
 
 from __future__ import annotations
 
-from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -31,12 +30,6 @@ from idp.extensions import limiter
 # Flask-Limiter, per client address, on every page that checks a guessable secret or sends.
 GUESS_LIMIT = "20 per hour"
 SEND_LIMIT = "10 per hour"
-
-
-@bp.app_template_global()
-def endpoint_exists(endpoint: str) -> bool:
-    """Links to areas built separately (sign-in page, FranceConnect) appear once they exist."""
-    return endpoint in current_app.view_functions
 
 
 @bp.app_template_filter("paris_datetime")

@@ -16,7 +16,6 @@ from flask import url_for
 from federation import bp
 from federation import forms
 from federation.client import FranceConnectError
-from federation.views import endpoint_url
 from federation.views import franceconnect
 from federation.views import same_text
 from idp.clock import utcnow
@@ -77,5 +76,5 @@ def logged_out():
     return render_template(
         "federation/logged_out.html",
         franceconnect_done=franceconnect_done,
-        login_url=endpoint_url("idp.login", "/"),
+        login_url=url_for("idp.login"),
     )

@@ -54,13 +54,6 @@ def franceconnect() -> FranceConnectClient:
     return FranceConnectClient(runtime.settings(), cache)
 
 
-def endpoint_url(endpoint: str, default: str = "/", **values) -> str:
-    """url_for when another area's endpoint is registered, else `default`."""
-    if endpoint in current_app.view_functions:
-        return url_for(endpoint, **values)
-    return default
-
-
 @bp.app_template_global("franceconnect_links")
 def franceconnect_links(account) -> list:
     """For the account page's block (`federation/_account_links.html`)."""
@@ -69,7 +62,7 @@ def franceconnect_links(account) -> list:
 
 def _after_sign_in(account) -> str:
     """Where a signed-in parent lands without `next`: their account page."""
-    return endpoint_url("account.home", "/")
+    return url_for("account.home")
 
 
 # -- sign-in ---------------------------------------------------------------------------
@@ -146,7 +139,7 @@ def _failure(error: FranceConnectError):
     return render_template(
         "federation/error.html",
         message=error.message,
-        password_url=endpoint_url("idp.login", "/"),
+        password_url=url_for("idp.login"),
     ), status
 
 
@@ -169,7 +162,7 @@ def _linking_expired():
         ),
         "warning",
     )
-    return redirect(endpoint_url("idp.login", url_for("federation.login")))
+    return redirect(url_for("idp.login"))
 
 
 @bp.route("/liaison", methods=["GET", "POST"])
@@ -331,8 +324,8 @@ def unlink(link_id: int):
     account = web_session.current_account()
     if account is None:
         # Back to the account page after signing in (a POST cannot be replayed by `next`).
-        home = endpoint_url("account.home", "/")
-        return redirect(endpoint_url("idp.login", home, next=home))
+        home = url_for("account.home")
+        return redirect(url_for("idp.login", next=home))
     form = forms.ConfirmForm()
     if form.validate_on_submit():
         removed = services.unlink(account, link_id, now=utcnow())
@@ -346,4 +339,4 @@ def unlink(link_id: int):
                 ),
                 "success",
             )
-    return redirect(endpoint_url("account.home", "/"))
+    return redirect(url_for("account.home"))

@@ -19,7 +19,6 @@ from flask import request
 from flask import url_for
 from flask_wtf.csrf import CSRFError
 from flask_wtf.csrf import validate_csrf
-from werkzeug.routing import BuildError
 from wtforms.validators import ValidationError
 
 from accounts.authentication import Next
@@ -57,21 +56,8 @@ PENDING_STEPS = {
 }
 
 
-def optional_url(endpoint: str, **values) -> str | None:
-    """The URL of an endpoint another area provides, or None while it is not there."""
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
-
-
-@bp.app_context_processor
-def _helpers():
-    return {"optional_url": optional_url}
-
-
 def _after_sign_in_default() -> str:
-    return optional_url("account.home") or url_for("idp.signed_in")
+    return url_for("account.home")
 
 
 # -- home and help ---------------------------------------------------------------
@@ -117,25 +103,11 @@ def login():
                 db.session.commit()
                 return redirect(target)
             purpose, endpoint = PENDING_STEPS[result.next]
-            step_url = optional_url(endpoint)
-            if step_url is None:
-                db.session.commit()
-                error = _unavailable_step()
-            else:
-                begin_pending(purpose, result.account, now=now, next=next_url)
-                db.session.commit()
-                return redirect(step_url)
+            begin_pending(purpose, result.account, now=now, next=next_url)
+            db.session.commit()
+            return redirect(url_for(endpoint))
     status = 200 if error is None and not form.errors else 400
     return render_template("idp/login.html", form=form, error=error, next_url=next_url), status
-
-
-def _unavailable_step() -> str:
-    from flask_babel import gettext
-
-    return gettext(
-        "Votre compte doit encore être activé, mais cette étape n'est pas disponible pour "
-        "le moment. Veuillez réessayer plus tard."
-    )
 
 
 @bp.get("/session")
