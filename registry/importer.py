@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 
-from sqlalchemy import bindparam
 from sqlalchemy import delete
 from sqlalchemy import exists
 from sqlalchemy import insert
@@ -296,11 +295,25 @@ class _ImportRun:
         # writes change the rows the next query reads).
         while batch := self.conn.execute(query.where(stage.c.line > last_line)).all():
             account_of = self._accounts_for(batch)
-            self.conn.execute(
-                update(Guardian).where(Guardian.id == bindparam("_id")),
-                [{"_id": row.id, "account_id": account_of[row.id]} for row in batch],
-            )
+            self._attach(account_of)
             last_line = batch[-1].line
+
+    def _attach(self, account_of: dict[int, int]) -> None:
+        """guardians.account_id for a batch, in one UPDATE joined to the batch's pairs
+        (COPY on PostgreSQL), not 2,000 single-row updates."""
+        pairs = staging.account_of
+        insert_rows(
+            self.conn,
+            pairs,
+            [{"guardian_id": g, "account_id": a} for g, a in account_of.items()],
+            ids=False,
+        )
+        self.conn.execute(
+            update(Guardian)
+            .where(Guardian.id == pairs.c.guardian_id)
+            .values(account_id=pairs.c.account_id)
+        )
+        self.conn.execute(delete(pairs))
 
     def _accounts_for(self, batch) -> dict[int, int]:
         groups = self._existing_groups(batch)

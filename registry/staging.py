@@ -88,6 +88,14 @@ links = _staging(
     Column("pupil_id", Integer),
     Column("guardian_id", Integer),
 )
+# The accounts given to a batch of guardian records, joined in one UPDATE.
+account_of = Table(
+    "feed_account_of",
+    metadata,
+    Column("guardian_id", Integer, primary_key=True),
+    Column("account_id", Integer),
+    prefixes=["TEMPORARY"],
+)
 # Registry ids of lines already reported, so that lines naming them are not reported again.
 reported = Table(
     "feed_reported",
