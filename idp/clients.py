@@ -86,7 +86,8 @@ def add_client(
         scopes.insert(0, "openid")
     if auth_method not in AUTH_METHODS or (auth_method == "private_key_jwt" and not jwks):
         raise InvalidAuthMethod()
-    client_id = client_id or secrets.token_urlsafe(16)
+    # Hexadecimal: an id never starts with "-" (which a command line reads as an option).
+    client_id = client_id or secrets.token_hex(16)
     if db.session.scalar(db.select(OidcClient.id).where(OidcClient.client_id == client_id)):
         raise ClientIdTaken()
     secret = None
