@@ -27,7 +27,6 @@ from sqlalchemy.orm import relationship
 
 from accounts.models import Account
 from idp.extensions import db
-from idp.sessions import LoginSession
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
 
@@ -110,6 +109,9 @@ class OidcClient(ClientRules, db.Model):
 
 
 class AuthorizationCode(db.Model):
+    """An issued code; written and claimed with Core statements (idp/codes.py), which
+    hand Authlib a snapshot of the row."""
+
     __tablename__ = "oidc_codes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -132,32 +134,6 @@ class AuthorizationCode(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
     used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-
-    client: Mapped[OidcClient] = relationship()
-    account: Mapped[Account] = relationship()
-    login_session: Mapped[LoginSession | None] = relationship(
-        primaryjoin="foreign(AuthorizationCode.login_session_id) == LoginSession.id",
-        viewonly=True,
-    )
-
-    # -- Authlib AuthorizationCodeMixin (RFC 6749 + OIDC) -----------------------
-    def get_redirect_uri(self) -> str:
-        return self.redirect_uri
-
-    def get_scope(self) -> str:
-        return self.scope
-
-    def get_nonce(self) -> str | None:
-        return self.nonce
-
-    def get_auth_time(self) -> int:
-        return int(self.auth_time.replace(tzinfo=dt.UTC).timestamp())
-
-    def get_acr(self) -> str | None:
-        return self.acr or None
-
-    def get_amr(self) -> list | None:
-        return list(self.amr or []) or None
 
 
 class Token(db.Model):

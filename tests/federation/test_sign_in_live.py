@@ -34,6 +34,24 @@ def _link(browser, world, *, mobile_typed, mobile_e164, answers):
     return browser.submit(page, {**answers, "accept_terms": "y"})
 
 
+def _camille_linked(world):
+    """A browser signed in through FranceConnect as Camille, her identity just linked."""
+    with world.app.app_context():
+        families = make_demo_families()
+        account_id, pupil_id = families.camille.id, families.camille_child.id
+        birth = families.camille_child.birth_date.isoformat()
+    browser = world.browser()
+    browser.franceconnect(CAMILLE)
+    _link(
+        browser,
+        world,
+        mobile_typed="0610000001",
+        mobile_e164="+33610000001",
+        answers={f"birth_{account_id}_{pupil_id}": birth},
+    )
+    return browser
+
+
 def _audit_actions(app) -> list[str]:
     with app.app_context():
         return [e.action for e in db.session.scalars(db.select(AuditEvent).order_by(AuditEvent.id))]
@@ -155,19 +173,7 @@ def test_a_replayed_callback_is_refused_and_links_nothing(world):
 
 
 def test_signing_out_chains_to_franceconnect_logout(world):
-    with world.app.app_context():
-        families = make_demo_families()
-        account_id, pupil_id = families.camille.id, families.camille_child.id
-        birth = families.camille_child.birth_date.isoformat()
-    browser = world.browser()
-    browser.franceconnect(CAMILLE)
-    _link(
-        browser,
-        world,
-        mobile_typed="0610000001",
-        mobile_e164="+33610000001",
-        answers={f"birth_{account_id}_{pupil_id}": birth},
-    )
+    browser = _camille_linked(world)
     with world.app.app_context():
         id_token = db.session.scalar(db.select(LoginSession)).upstream_id_token
     confirm = browser.get(world.url + "/franceconnect/deconnexion")
@@ -188,19 +194,7 @@ def test_signing_out_chains_to_franceconnect_logout(world):
 def test_the_provider_sign_out_of_a_franceconnect_session_chains_too(world):
     """`/deconnexion` (the OpenID end-session endpoint every service sends parents
     to) ends a FranceConnect session at FranceConnect as well."""
-    with world.app.app_context():
-        families = make_demo_families()
-        account_id, pupil_id = families.camille.id, families.camille_child.id
-        birth = families.camille_child.birth_date.isoformat()
-    browser = world.browser()
-    browser.franceconnect(CAMILLE)
-    _link(
-        browser,
-        world,
-        mobile_typed="0610000001",
-        mobile_e164="+33610000001",
-        answers={f"birth_{account_id}_{pupil_id}": birth},
-    )
+    browser = _camille_linked(world)
     confirm = browser.get(world.url + "/deconnexion")
     page = browser.submit(confirm, {})
 
