@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 
-from flask import current_app
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -31,16 +30,15 @@ from idp.extensions import limiter
 
 CODE_KEY = "lost_password"
 PER_IDENTIFIER_LIMIT = "5 per hour"
+
+
 # Every answer of these pages takes at least this long, so that the work done for a
 # known contact (composing, and without a job queue sending) does not show in the
 # timing. Slower sending (a remote SMTP relay with no queue) can exceed it: production
 # runs with REDIS_URL, where the messages are queued (docs/enrollment.md).
-DEFAULT_MIN_SECONDS = 0.3
-
-
 def _answer_no_sooner_than(started: float) -> None:
-    floor = current_app.config.get("RECOVERY_MIN_SECONDS", DEFAULT_MIN_SECONDS)
-    remaining = started + float(floor) - time.monotonic()
+    floor = runtime.settings().accounts.recovery_min_seconds
+    remaining = started + floor - time.monotonic()
     if remaining > 0:
         time.sleep(remaining)
 

@@ -43,6 +43,9 @@ class AccountRules:
     activation_link_validity_days: int = 92
     sms_code_validity_minutes: int = 30
     terms_version: str = "2026-09"
+    # Lost identifier / password answer no sooner than this, found or not (no timing
+    # oracle on whether a contact is known).
+    recovery_min_seconds: float = 0.3
 
 
 @dataclass(frozen=True)
@@ -169,6 +172,7 @@ class Settings:
                 activation_link_validity_days=env.int("ACTIVATION_LINK_VALIDITY_DAYS", 92),
                 sms_code_validity_minutes=env.int("SMS_CODE_VALIDITY_MINUTES", 30),
                 terms_version=env.str("TERMS_VERSION", "2026-09"),
+                recovery_min_seconds=env.float("RECOVERY_MIN_SECONDS", 0.3),
             ),
             messaging=MessagingConfig(
                 sms_backend=env.str("SMS_BACKEND", "console"),
