@@ -29,7 +29,7 @@ from accounts.models import AccountOrigin
 from accounts.models import AccountState
 from accounts.passwords import PasswordService
 from accounts.passwords import validate_chosen_password
-from enrollment.services import record_terms
+from accounts.terms import record_terms
 from idp.config import AccountRules
 from idp.extensions import db
 from registry import matching
@@ -227,7 +227,7 @@ def complete(
         children.report_not_mine(keep, pupil, now=now, actor=actor)
     if journey.needs_password:
         passwords.set_chosen(keep, password)
-        record_terms(keep, now=now, rules=rules)
+        record_terms(keep, version=rules.terms_version, now=now)
         states.activate_directly(keep, via=AccountOrigin.GUARDIAN, now=now)
     keep.mobile = journey.mobile
     keep.mobile_verified = True

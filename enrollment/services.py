@@ -25,6 +25,7 @@ from accounts.models import Account
 from accounts.models import AccountState
 from accounts.passwords import PasswordService
 from accounts.passwords import validate_chosen_password
+from accounts.terms import record_terms
 from idp import runtime
 from idp.clock import paris_today
 from idp.config import AccountRules
@@ -60,12 +61,6 @@ def named_child(account: Account) -> Pupil | None:
     return pupils[0] if pupils else None
 
 
-def record_terms(account: Account, *, now: dt.datetime, rules: AccountRules) -> None:
-    """SPEC §8: acceptance of the terms of use, with their version and time."""
-    account.terms_version = rules.terms_version
-    account.terms_accepted_at = now
-
-
 def activate_with_temporary_password(
     account: Account,
     *,
@@ -98,7 +93,7 @@ def activate_with_temporary_password(
             account=account,
         )
     passwords.set_chosen(account, password)
-    record_terms(account, now=now, rules=rules)
+    record_terms(account, version=rules.terms_version, now=now)
     states.start_activation(account, now=now)
     send_activation_email(account, email, now=now)
 

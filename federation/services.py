@@ -29,6 +29,7 @@ from accounts.errors import DomainError
 from accounts.models import Account
 from accounts.models import AccountOrigin
 from accounts.models import AccountState
+from accounts.terms import record_terms
 from federation.client import FranceConnectIdentity
 from federation.models import FranceConnectLink
 from idp.extensions import db
@@ -305,8 +306,7 @@ def link(
     if keep.state != AccountState.ACTIVATED:
         states.activate_directly(keep, via=AccountOrigin.FRANCECONNECT, now=now)
     if keep.terms_accepted_at is None or keep.terms_version != terms_version:
-        keep.terms_version = terms_version
-        keep.terms_accepted_at = now
+        record_terms(keep, version=terms_version, now=now)
     if not keep.mobile:
         keep.mobile = mobile_e164
         keep.mobile_verified = True
