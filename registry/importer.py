@@ -121,6 +121,7 @@ def import_feed(
 
 
 def _first_reason_per_line(errors: list[feed.FeedError]) -> list[feed.FeedError]:
+    """Each bad line once, with its first reason, in file then line order."""
     order = list(feed.HEADERS)
     first: dict[tuple[str, int], feed.FeedError] = {}
     for error in errors:

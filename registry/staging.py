@@ -25,7 +25,6 @@ from sqlalchemy import Table
 from sqlalchemy import and_
 from sqlalchemy import exists
 from sqlalchemy import func
-from sqlalchemy import literal
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
@@ -210,7 +209,7 @@ def _chunks(rows: Iterator[dict], size: int) -> Iterator[list[dict]]:
 
 def check(conn: Connection, *, max_errors: int) -> list[feed.FeedError]:
     """Duplicates and references to unknown schools, pupils or guardians, each with its
-    file and line; a line is reported once, with its first reason."""
+    file and line (a line may come out under several reasons)."""
     checks = [
         (feed.SCHOOLS, _duplicates(schools, schools.c.uai), "UAI en double : {}"),
         (feed.PUPILS, _duplicates(pupils, pupils.c.registry_id), "élève en double : {}"),
@@ -230,22 +229,25 @@ def check(conn: Connection, *, max_errors: int) -> list[feed.FeedError]:
             _unknown(links, links.c.guardian_rid, guardians.c.registry_id, skip=True),
             "responsable inconnu : {}",
         ),
-        (feed.LINKS, _duplicate_links(), "lien en double{}"),
+        (feed.LINKS, _duplicates(links, links.c.pupil_rid, links.c.guardian_rid), "lien en double"),
     ]
-    found: dict[tuple[str, int], feed.FeedError] = {}
-    for name, query, reason in checks:
-        for line, value in conn.execute(query.limit(max_errors)):
-            text = reason.format(value) if "{}" in reason else reason
-            found.setdefault((name, line), feed.FeedError(name, line, text))
-    order = list(feed.HEADERS)
-    return sorted(found.values(), key=lambda e: (order.index(e.file), e.line))
+    return [
+        feed.FeedError(name, line, reason.format(value))
+        for name, query, reason in checks
+        for line, value in conn.execute(query.limit(max_errors))
+    ]
 
 
-def _duplicates(table: Table, key) -> select:
+def _duplicates(table: Table, *keys) -> select:
+    """Lines repeating the key of an earlier line (the first stays, the others are bad)."""
     earlier = table.alias("earlier")
     return (
-        select(table.c.line, key)
-        .where(exists().where(earlier.c[key.name] == key, earlier.c.line < table.c.line))
+        select(table.c.line, keys[0])
+        .where(
+            exists().where(
+                *(earlier.c[key.name] == key for key in keys), earlier.c.line < table.c.line
+            )
+        )
         .order_by(table.c.line)
     )
 
@@ -267,21 +269,6 @@ def _unknown(table: Table, reference, target, *, skip: bool = False) -> select:
             )
         )
     return select(table.c.line, reference).where(*criteria).order_by(table.c.line)
-
-
-def _duplicate_links() -> select:
-    earlier = links.alias("earlier")
-    return (
-        select(links.c.line, literal(""))
-        .where(
-            exists().where(
-                earlier.c.pupil_rid == links.c.pupil_rid,
-                earlier.c.guardian_rid == links.c.guardian_rid,
-                earlier.c.line < links.c.line,
-            )
-        )
-        .order_by(links.c.line)
-    )
 
 
 # -- what the import derives from the feed --------------------------------------------
