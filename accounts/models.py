@@ -122,23 +122,7 @@ class Account(db.Model):
     def children(self) -> list[Pupil]:
         """SPEC §2: pupils linked to one of the account's guardian records as a legal
         guardian, and eligible; the same list feeds the console and the `children` claim."""
-        query = (
-            db.select(Pupil)
-            .join(GuardianPupil, GuardianPupil.pupil_id == Pupil.id)
-            .join(Guardian, Guardian.id == GuardianPupil.guardian_id)
-            .where(
-                Guardian.account_id == self.id,
-                Guardian.withdrawn_at.is_(None),
-                GuardianPupil.is_legal.is_(True),
-                *eligible_pupil_criteria(),
-                ~db.select(ChildExclusion)
-                .where(ChildExclusion.account_id == self.id, ChildExclusion.pupil_id == Pupil.id)
-                .exists(),
-            )
-            .order_by(Pupil.last_name, Pupil.first_name, Pupil.id)
-            .distinct()
-        )
-        return list(db.session.scalars(query))
+        return list(db.session.scalars(children_query(Pupil, account_id=self.id)))
 
     def registry_contact(self) -> tuple[str | None, str | None]:
         """(email, mobile) as given to the school: the first guardian record that has them."""
@@ -151,6 +135,28 @@ class Account(db.Model):
         if self.email and self.email_verified:
             return self.email
         return self.registry_contact()[0]
+
+
+def children_query(*columns, account_id):
+    """The account's children (see `Account.children`), selecting `columns`, in the
+    order parents see them. `account_id` may be a bound parameter: the `children`
+    claim builds this statement once (idp.claims)."""
+    return (
+        db.select(*columns)
+        .join(GuardianPupil, GuardianPupil.pupil_id == Pupil.id)
+        .join(Guardian, Guardian.id == GuardianPupil.guardian_id)
+        .where(
+            Guardian.account_id == account_id,
+            Guardian.withdrawn_at.is_(None),
+            GuardianPupil.is_legal.is_(True),
+            *eligible_pupil_criteria(),
+            ~db.select(ChildExclusion)
+            .where(ChildExclusion.account_id == account_id, ChildExclusion.pupil_id == Pupil.id)
+            .exists(),
+        )
+        .order_by(Pupil.last_name, Pupil.first_name, Pupil.id)
+        .distinct()
+    )
 
 
 def eligible_pupil_criteria() -> tuple:

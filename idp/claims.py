@@ -18,9 +18,13 @@ from flask_babel import lazy_gettext as _l
 
 from accounts.models import Account
 from accounts.models import AccountState
+from accounts.models import children_query
 from idp.extensions import db
 from idp.oauth_models import OidcClient
 from registry.models import Guardian
+from registry.models import Pupil
+from registry.models import School
+from registry.models import SchoolClass
 
 SCOPES = {
     "openid": _l("Identifiant de connexion"),
@@ -53,8 +57,7 @@ class Subject:
         self,
         *,
         client: OidcClient | None,
-        account: Account | None = None,
-        account_id: int | None = None,
+        account_id: int,
         login_session_id: str | None = None,
         claims_request: dict | None = None,
         login=None,
@@ -62,13 +65,13 @@ class Subject:
         self.client = client
         # The live session (idp.sessions.LiveLogin) when the subject comes from /authorize.
         self.login = login
-        self._account = account
-        self.account_id = account.id if account is not None else account_id
+        self._account = None
+        self.account_id = account_id
         self.login_session_id = login_session_id
         self.claims_request = claims_request
 
     @property
-    def account(self) -> Account | AccountClaims:
+    def account(self) -> AccountClaims:
         if self._account is None:
             self._account = AccountClaims.load(self.account_id)
         return self._account
@@ -108,7 +111,9 @@ class AccountClaims:
         return Account.contact_email(self)
 
     def children(self) -> list:
-        return db.session.get(Account, self.id).children()
+        """`Account.children`'s rule, read as plain rows with the school and class in
+        the same SELECT (the ORM took five statements and half of userinfo's time)."""
+        return db.session.connection().execute(_CHILDREN, {"b_account": self.id}).all()
 
 
 def _first_registry_contact(column):
@@ -132,6 +137,24 @@ _LOAD_CLAIMS = db.select(  # built once: userinfo runs it on every flow
     _first_registry_contact(Guardian.email),
     _first_registry_contact(Guardian.mobile),
 ).where(Account.__table__.c.id == db.bindparam("b_account"))
+
+
+_CHILDREN = (
+    children_query(  # built once: userinfo runs it on every flow with `children`
+        Pupil.id,
+        Pupil.last_name,
+        Pupil.first_name,
+        Pupil.birth_date,
+        Pupil.ine,
+        Pupil.level,
+        School.uai.label("school_uai"),
+        School.name.label("school_name"),
+        SchoolClass.name.label("class_name"),
+        account_id=db.bindparam("b_account"),
+    )
+    .join(School, School.id == Pupil.school_id)
+    .join(SchoolClass, SchoolClass.id == Pupil.class_id)
+)
 
 
 def _mac(salt: bytes, *parts: str) -> str:
@@ -185,8 +208,8 @@ def _child(pupil, client: OidcClient, *, with_ine: bool, salt: bytes) -> dict:
         "given_name": pupil.first_name,
         "family_name": pupil.last_name,
         "birthdate": pupil.birth_date.isoformat(),
-        "school": {"uai": pupil.school.uai, "name": pupil.school.name},
-        "class": pupil.school_class.name if pupil.school_class else None,
+        "school": {"uai": pupil.school_uai, "name": pupil.school_name},
+        "class": pupil.class_name,
         "level": str(pupil.level) if pupil.level else None,
     }
     if with_ine:

@@ -174,6 +174,11 @@ def _remember_service(login_session_id: str, client_id: int, *, now: dt.datetime
 class CodeGrant(grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = ALL_AUTH_METHODS
 
+    def generate_authorization_code(self) -> str:
+        """256 bits from the CSPRNG in one call (Authlib draws 48 characters one by
+        one through `random.SystemRandom`, a measurable share of /authorize)."""
+        return secrets.token_urlsafe(32)
+
     def save_authorization_code(self, code: str, request) -> None:
         subject: claims_module.Subject = request.user
         login = subject.login

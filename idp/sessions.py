@@ -76,6 +76,11 @@ class LiveLogin:
     acr: str
     amr: list
 
+    @classmethod
+    def of(cls, login: LoginSession, account_state: AccountState) -> LiveLogin:
+        """The session just opened, as the authorization endpoint needs it."""
+        return cls(login.id, login.account_id, account_state, login.auth_time, login.acr, login.amr)
+
 
 _table, _accounts = LoginSession.__table__, Account.__table__
 _FIND_LIVE = (  # built once: /authorize runs it on every flow

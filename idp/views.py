@@ -5,12 +5,14 @@ the request, calls Authlib (idp.provider) or a service, and renders or redirects
 from __future__ import annotations
 
 import json
+from typing import NamedTuple
 from urllib.parse import urlencode
 
 from authlib.oauth2 import OAuth2Error
 from authlib.oidc.core.errors import ConsentRequiredError
 from authlib.oidc.core.errors import LoginRequiredError
 from flask import Blueprint
+from flask import Response
 from flask import g
 from flask import jsonify
 from flask import redirect
@@ -41,6 +43,8 @@ from idp.forms import ConfirmForm
 from idp.forms import LoginForm
 from idp.runtime import passwords
 from idp.runtime import settings
+from idp.sessions import LiveLogin
+from idp.sessions import LoginSession
 from idp.web_session import begin_pending
 from idp.web_session import current_live_login
 from idp.web_session import current_login
@@ -74,40 +78,73 @@ def help_page():
 
 
 # -- sign-in and sign-out ----------------------------------------------------------
+# One budget of sign-in posts per client address, whether the form is posted to
+# /connexion or straight to the authorization request.
+sign_in_limit = limiter.shared_limit(
+    lambda: settings().oidc.login_rate_limit,
+    scope="sign-in",
+    methods=["POST"],
+    exempt_when=lambda: "password" not in request.form,
+)
+
+
 @bp.route("/connexion", methods=["GET", "POST"])
-@limiter.limit(lambda: settings().oidc.login_rate_limit, methods=["POST"])
+@sign_in_limit
 def login():
     next_url = request.values.get("next")
     target = safe_next(next_url, _after_sign_in_default())
     if request.method == "GET" and current_login() is not None and not request.args.get("reauth"):
         return redirect(target)
     form = LoginForm(identifier=request.args.get("login_hint") or None)
-    error = None
-    if form.validate_on_submit():
-        now = utcnow()
-        try:
-            result = authenticate(
-                form.identifier.data,
-                form.password.data,
-                now=now,
-                passwords=passwords(),
-                rules=settings().accounts,
-                today=paris_today(now),
-            )
-        except DomainError as refusal:
-            db.session.commit()  # the failure counts towards throttling
-            error = refusal.message
-        else:
-            if result.next == Next.SIGNED_IN:
-                sign_in(result.account, now=now, amr=["pwd"], acr="eidas1")
-                db.session.commit()
-                return redirect(target)
-            purpose, endpoint = PENDING_STEPS[result.next]
-            begin_pending(purpose, result.account, now=now, next=next_url)
-            db.session.commit()
-            return redirect(url_for(endpoint))
+    attempt = _password_sign_in(form, next_url)
+    if attempt.login is not None:
+        db.session.commit()
+        return redirect(target)
+    if attempt.step is not None:
+        return attempt.step
+    action = url_for("idp.login", next=next_url) if next_url else url_for("idp.login")
+    return _sign_in_page(form, error=attempt.error, next_url=next_url, action=action)
+
+
+class SignInAttempt(NamedTuple):
+    """What a posted sign-in form led to: a new session (the caller commits), the
+    French refusal to show, or the journey a temporary password leads to. All None
+    when nothing valid was posted (the form shows its own field errors)."""
+
+    login: LoginSession | None = None
+    error: str | None = None
+    step: Response | None = None
+
+
+def _password_sign_in(form: LoginForm, next_url: str | None) -> SignInAttempt:
+    if not form.validate_on_submit():
+        return SignInAttempt()
+    now = utcnow()
+    try:
+        result = authenticate(
+            form.identifier.data,
+            form.password.data,
+            now=now,
+            passwords=passwords(),
+            rules=settings().accounts,
+            today=paris_today(now),
+        )
+    except DomainError as refusal:
+        db.session.commit()  # the failure counts towards throttling
+        return SignInAttempt(error=refusal.message)
+    if result.next == Next.SIGNED_IN:
+        return SignInAttempt(login=sign_in(result.account, now=now, amr=["pwd"], acr="eidas1"))
+    purpose, endpoint = PENDING_STEPS[result.next]
+    begin_pending(purpose, result.account, now=now, next=next_url)
+    db.session.commit()
+    return SignInAttempt(step=redirect(url_for(endpoint)))
+
+
+def _sign_in_page(form: LoginForm, *, error: str | None, next_url: str | None, action: str):
     status = 200 if error is None and not form.errors else 400
-    return render_template("idp/login.html", form=form, error=error, next_url=next_url), status
+    return render_template(
+        "idp/login.html", form=form, error=error, next_url=next_url, action=action
+    ), status
 
 
 @bp.get("/session")
@@ -154,6 +191,7 @@ def _csrf_ok() -> bool:
 # -- OpenID Connect endpoints -----------------------------------------------------------
 @bp.route("/authorize", methods=["GET", "POST"])
 @csrf.exempt
+@sign_in_limit
 def authorize():
     now = utcnow()
     live = current_live_login()
@@ -173,19 +211,41 @@ def authorize():
         return _authorization_error(error)
     state = request.values.get("state")
     prompts = (request.values.get("prompt") or "").split()
-    max_age = _int(request.values.get("max_age"))
-    stale = (
-        login is not None
-        and max_age is not None
-        and (now - login.auth_time).total_seconds() > max_age
-    )
-    if subject is None or "login" in prompts or stale:
-        if "none" in prompts:
-            return _authorization_error(
-                LoginRequiredError(redirect_uri=grant.redirect_uri, state=state)
-            )
-        # A session whose account is no longer Activé signs in again too (no loop).
-        return _to_sign_in(reauth=live is not None)
+    if request.method == "POST" and "password" in request.form:
+        # The sign-in form shown by this endpoint posts back to it: a correct password
+        # answers the service at once (two requests fewer than via /connexion).
+        back = _authorization_url(reauth=live is not None)
+        form = LoginForm()
+        attempt = _password_sign_in(form, back)
+        if attempt.step is not None:
+            return attempt.step
+        if attempt.login is None:
+            return _sign_in_page(form, error=attempt.error, next_url=back, action=back)
+        login = LiveLogin.of(attempt.login, AccountState.ACTIVATED)
+        db.session.commit()  # sign-in is durable; the code below commits on its own
+        subject = Subject(
+            account_id=login.account_id,
+            client=None,
+            login_session_id=login.id,
+            claims_request=_claims_parameter(),
+            login=login,
+        )
+    else:
+        max_age = _int(request.values.get("max_age"))
+        stale = (
+            login is not None
+            and max_age is not None
+            and (now - login.auth_time).total_seconds() > max_age
+        )
+        if subject is None or "login" in prompts or stale:
+            if "none" in prompts:
+                return _authorization_error(
+                    LoginRequiredError(redirect_uri=grant.redirect_uri, state=state)
+                )
+            # A session whose account is no longer Activé signs in again too (no loop).
+            back = _authorization_url(reauth=live is not None)
+            form = LoginForm(identifier=request.values.get("login_hint") or None)
+            return _sign_in_page(form, error=None, next_url=back, action=back)
     client = grant.client
     subject.client = client
     scope = grant.request.scope
@@ -214,23 +274,22 @@ def authorize():
     return response
 
 
-def _to_sign_in(*, reauth: bool):
-    """To the sign-in page, back here afterwards without `prompt=login` (no loop)."""
+def _authorization_url(*, reauth: bool) -> str:
+    """This authorization request as a GET URL to come back to after a step elsewhere
+    (FranceConnect, activation…), without `prompt=login` (no loop) nor, after a
+    re-authentication, `max_age`."""
     args = request.args.to_dict(flat=True)
     if request.method == "POST":
-        args.update({k: v for k, v in request.form.items() if k not in ("csrf_token", "decision")})
+        args.update({k: v for k, v in request.form.items() if k not in NOT_AUTHORIZATION_FIELDS})
     prompts = [p for p in (args.pop("prompt", "") or "").split() if p != "login"]
     if prompts:
         args["prompt"] = " ".join(prompts)
     if reauth:
         args.pop("max_age", None)
-    back = url_for("idp.authorize") + "?" + urlencode(args)
-    params = {"next": back}
-    if args.get("login_hint"):
-        params["login_hint"] = args["login_hint"]
-    if reauth:
-        params["reauth"] = "1"
-    return redirect(url_for("idp.login", **params))
+    return url_for("idp.authorize") + "?" + urlencode(args)
+
+
+NOT_AUTHORIZATION_FIELDS = ("csrf_token", "decision", "identifier", "password")
 
 
 def _authorization_error(error: OAuth2Error):
@@ -262,8 +321,12 @@ def _int(raw: str | None) -> int | None:
         return None
 
 
+# Machine endpoints carry no guessable secret (client secrets and tokens are 256-bit
+# random values; a wrong one gets the OAuth error), so Flask-Limiter's per-request
+# bookkeeping is skipped for them; the sign-in form keeps its limit.
 @bp.post("/token")
 @csrf.exempt
+@limiter.exempt
 def token():
     response = provider.server.create_token_response()
     provider.commit_without_waiting_for_disk()
@@ -272,23 +335,27 @@ def token():
 
 @bp.route("/userinfo", methods=["GET", "POST"])
 @csrf.exempt
+@limiter.exempt
 def userinfo():
     return provider.server.create_endpoint_response("userinfo")
 
 
 @bp.post("/revoke")
 @csrf.exempt
+@limiter.exempt
 def revoke():
     return provider.server.create_endpoint_response("revocation")
 
 
 @bp.post("/introspect")
 @csrf.exempt
+@limiter.exempt
 def introspect():
     return provider.server.create_endpoint_response("introspection")
 
 
 @bp.get("/jwks.json")
+@limiter.exempt
 def jwks():
     response = jsonify(provider.public_jwks())
     response.headers["Cache-Control"] = "public, max-age=3600"
@@ -296,6 +363,7 @@ def jwks():
 
 
 @bp.get("/.well-known/openid-configuration")
+@limiter.exempt
 def discovery():
     response = jsonify(provider_metadata())
     response.headers["Cache-Control"] = "public, max-age=3600"

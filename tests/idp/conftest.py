@@ -4,11 +4,13 @@ signed-in browser (requests), registered services, and a relying party's client
 
 from __future__ import annotations
 
+import html
 import re
 import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from urllib.parse import urljoin
 
 import pytest
 import requests
@@ -122,6 +124,17 @@ class Provider:
             code_verifier=verifier,
             state=state,
         )
+
+
+def post_sign_in_form(browser, page, identifier: str, password: str = PASSWORD):
+    """Fill and post the sign-in form of `page` where its `action` says, as a browser does."""
+    action = html.unescape(re.search(r'<form method="post" action="([^"]+)"', page.text).group(1))
+    return browser.post(
+        urljoin(page.url, action),
+        data={"csrf_token": csrf_token(page.text), "identifier": identifier, "password": password},
+        allow_redirects=False,
+        timeout=5,
+    )
 
 
 def csrf_token(html: str) -> str:

@@ -4,6 +4,7 @@ discovery, ID token, PKCE, codes, redirects, errors, userinfo (issue 4)."""
 import base64
 import datetime as dt
 import hashlib
+import re
 from urllib.parse import parse_qs
 from urllib.parse import urlsplit
 
@@ -12,6 +13,7 @@ import time_machine
 from authlib.integrations.base_client import OAuthError
 
 from tests.idp.conftest import RP
+from tests.idp.conftest import post_sign_in_form
 
 
 def query(location: str) -> dict:
@@ -254,26 +256,60 @@ def test_prompt_none_without_session_answers_login_required(provider, livret):
     assert query(response.headers["Location"])["error"] == "login_required"
 
 
-def test_no_session_leads_to_the_sign_in_page_and_back(provider, parent, livret):
+def test_no_session_shows_the_sign_in_form_which_answers_the_service(provider, parent, livret):
     anonymous = requests.Session()
-    response, verifier, _ = provider.authorize(
-        anonymous, provider.rp(*livret), login_hint=parent, ui_locales="fr", foo="bar"
+    session = provider.rp(*livret)
+    page, verifier, state = provider.authorize(
+        anonymous, session, login_hint=parent, ui_locales="fr", foo="bar"
     )
-    target = response.headers["Location"]
-    assert urlsplit(target).path == "/connexion"
-    page = anonymous.get(provider.url + target, timeout=5)
+    assert page.status_code == 200 and "Se connecter" in page.text
     assert f'value="{parent}"' in page.text
-    signed = provider.sign_in(parent)
-    back = signed.get(provider.url + query(target)["next"], allow_redirects=False, timeout=5)
-    assert "code" in query(back.headers["Location"])
+    # FranceConnect and the other journeys come back to this authorization request.
+    assert re.search(r'name="next" value="/authorize\?response_type=code&amp;client_id=', page.text)
+
+    refused = post_sign_in_form(anonymous, page, parent, "not-the-password")
+    assert refused.status_code == 400
+    assert "Identifiant ou mot de passe incorrect." in refused.text
+
+    answered = post_sign_in_form(anonymous, page, parent)
+    assert answered.status_code == 302
+    callback = answered.headers["Location"]
+    assert callback.startswith(RP + "/callback?")
+    assert query(callback)["state"] == state and query(callback)["iss"] == provider.url
+    token = session.fetch_token(
+        provider.url + "/token",
+        authorization_response=callback,
+        code_verifier=verifier,
+        state=state,
+    )
+    assert provider.decode(token["id_token"]).claims["amr"] == ["pwd"]
+    # The browser is now signed in: the next service needs no password.
+    silent, _, _ = provider.authorize(anonymous, session, prompt="none")
+    assert "code" in query(silent.headers["Location"])
 
 
-def test_prompt_login_and_max_age_ask_for_the_password_again(provider, browser, livret):
-    response, _, _ = provider.authorize(browser, provider.rp(*livret), prompt="login")
-    assert urlsplit(response.headers["Location"]).path == "/connexion"
-    assert "reauth=1" in response.headers["Location"]
-    response, _, _ = provider.authorize(browser, provider.rp(*livret), max_age="0")
-    assert urlsplit(response.headers["Location"]).path in ("/connexion", "/callback")
+def test_prompt_login_and_max_age_ask_for_the_password_again(provider, browser, parent, livret):
+    session = provider.rp(*livret)
+    before = provider.decode(provider.code_flow(browser, session)["id_token"]).claims
+    page, verifier, state = provider.authorize(browser, session, prompt="login")
+    assert page.status_code == 200 and "Se connecter" in page.text
+    # A wrong password is refused even though the browser has a live session.
+    refused = post_sign_in_form(browser, page, parent, "not-the-password")
+    assert refused.status_code == 400 and "Location" not in refused.headers
+    answered = post_sign_in_form(browser, page, parent)
+    token = session.fetch_token(
+        provider.url + "/token",
+        authorization_response=answered.headers["Location"],
+        code_verifier=verifier,
+        state=state,
+    )
+    after = provider.decode(token["id_token"]).claims
+    assert after["sid"] != before["sid"]  # a new authentication, a new session
+    assert after["auth_time"] >= before["auth_time"]
+    stale, _, _ = provider.authorize(browser, provider.rp(*livret), max_age="0")
+    assert stale.status_code in (200, 302)  # the same second still counts as fresh
+    if stale.status_code == 200:
+        assert "Se connecter" in stale.text
     silent, _, _ = provider.authorize(browser, provider.rp(*livret), prompt="none", max_age="3600")
     assert "code" in query(silent.headers["Location"])
 
@@ -303,9 +339,7 @@ def test_an_account_no_longer_activated_gets_no_code(provider, browser, parent, 
         into = db.session.scalar(db.select(Account).where(Account.identifier == kept))
         states.delete_merged(account, into=into, now=utcnow(), actor=audit.SYSTEM)
         db.session.commit()
-    response, _, _ = provider.authorize(browser, provider.rp(*livret))
-    assert urlsplit(response.headers["Location"]).path == "/connexion"
-    page = browser.get(provider.url + response.headers["Location"], allow_redirects=False)
+    page, _, _ = provider.authorize(browser, provider.rp(*livret))
     assert page.status_code == 200 and "Se connecter" in page.text
 
 
@@ -315,3 +349,69 @@ def test_ine_is_released_only_with_the_ine_scope(provider, browser):
     provider.code_flow(browser, session)
     child = session.get(provider.url + "/userinfo").json()["children"][0]
     assert child["ine"] and len(child["ine"]) == 11
+
+
+def test_a_temporary_password_posted_to_the_authorization_form_leads_to_activation(
+    provider, livret
+):
+    from accounts.models import AccountState
+    from idp import runtime
+    from idp.extensions import db
+    from tests import factories
+
+    with provider.ctx():
+        guardian, _ = factories.make_family(factories.make_school())
+        account = guardian.account
+        factories.set_state(account, AccountState.NOTIFIED)
+        temporary = runtime.passwords().temporary_password(account)
+        identifier = account.identifier
+        db.session.commit()
+    browser = requests.Session()
+    page, _, _ = provider.authorize(browser, provider.rp(*livret))
+    response = post_sign_in_form(browser, page, identifier, temporary)
+    assert response.status_code == 302 and response.headers["Location"] == "/activation"
+    assert "Date de naissance" in browser.get(provider.url + "/activation", timeout=5).text
+
+
+def test_sign_in_posts_to_both_forms_share_one_limit(make_app):
+    app = make_app(LOGIN_RATE_LIMIT="3/minute")
+    client = app.test_client()
+    with app.app_context():
+        client_id, _ = _add_client(app)
+    authorize = (
+        f"/authorize?response_type=code&client_id={client_id}&redirect_uri={RP}/callback"
+        f"&scope=openid&state=s&code_challenge={'c' * 43}&code_challenge_method=S256"
+    )
+    for path in (authorize, "/connexion", authorize):
+        page = client.get(path)
+        posted = client.post(
+            path,
+            data={"csrf_token": csrf(page.text), "identifier": "nobody", "password": "wrong"},
+        )
+        assert posted.status_code == 400
+    page = client.get(authorize)
+    assert page.status_code == 200  # showing the form costs nothing
+    posted = client.post(
+        authorize, data={"csrf_token": csrf(page.text), "identifier": "x", "password": "y"}
+    )
+    assert posted.status_code == 429 and "Trop de" in posted.text
+
+
+def _add_client(app):
+    from idp import clients
+    from idp.clock import utcnow
+    from idp.extensions import db
+
+    client, secret = clients.add_client(
+        name="Livret scolaire",
+        redirect_uris=[RP + "/callback"],
+        scope="openid profile",
+        trusted=True,
+        now=utcnow(),
+    )
+    db.session.commit()
+    return client.client_id, secret
+
+
+def csrf(page: str) -> str:
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
