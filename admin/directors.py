@@ -18,8 +18,8 @@ from accounts.errors import DomainError
 from accounts.models import Director
 from accounts.models import DirectorSchool
 from accounts.passwords import PasswordService
+from accounts.session_timeouts import TOUCH_EVERY
 from admin import totp
-from admin.models import TOUCH_EVERY
 from admin.models import DirectorSession
 from admin.models import DirectorTotp
 from idp.extensions import db

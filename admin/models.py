@@ -20,13 +20,14 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
+from accounts import session_timeouts
 from accounts.models import Director
 from idp.extensions import db
 from registry.models import School
 
+# The console's timeouts (docs/admin.md): the absolute one is shorter than the parents'.
 IDLE_TIMEOUT = dt.timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = dt.timedelta(hours=10)
-TOUCH_EVERY = dt.timedelta(minutes=1)
 
 
 class DirectorSession(db.Model):
@@ -47,10 +48,13 @@ class DirectorSession(db.Model):
     school: Mapped[School | None] = relationship()
 
     def is_live(self, now: dt.datetime) -> bool:
-        return (
-            self.ended_at is None
-            and now - self.last_seen_at <= IDLE_TIMEOUT
-            and now - self.created_at <= ABSOLUTE_TIMEOUT
+        return session_timeouts.is_live(
+            self.ended_at,
+            self.last_seen_at,
+            self.created_at,
+            now,
+            idle=IDLE_TIMEOUT,
+            absolute=ABSOLUTE_TIMEOUT,
         )
 
 

@@ -336,16 +336,22 @@ def _list_lines(school, accounts, passwords) -> list[tuple[str, ...]]:
     return lines
 
 
-def _audit_list(kind, accounts, *, school, director, now, count):
+def _audited_lines(kind, accounts, *, school, director, passwords, now):
+    """The lines of a list download, whatever its format: refused when nothing is
+    selected, and every download audited with its format and length."""
+    if not accounts:
+        raise NothingSelected()
+    lines = _list_lines(school, accounts, passwords)
     audit.record(
         "accounts.list_downloaded",
         actor=audit.director_actor(director),
         now=now,
         accounts=accounts,
         school_id=school.id,
-        summary=f"{kind}, {count} ligne(s)",
+        summary=f"{kind}, {len(lines)} ligne(s)",
         details={"format": kind},
     )
+    return lines
 
 
 def list_csv(
@@ -357,15 +363,14 @@ def list_csv(
     now: dt.datetime,
 ) -> bytes:
     """`;`-separated, UTF-8 with BOM, the exact header of SPEC §5 (audited)."""
-    if not accounts:
-        raise NothingSelected()
-    lines = _list_lines(school, accounts, passwords)
+    lines = _audited_lines(
+        "csv", accounts, school=school, director=director, passwords=passwords, now=now
+    )
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(CSV_HEADER)
     for line in lines:
         writer.writerow((school.uai, school.name, *line))
-    _audit_list("csv", accounts, school=school, director=director, now=now, count=len(lines))
     return "\ufeff".encode() + out.getvalue().encode("utf-8")
 
 
@@ -377,10 +382,9 @@ def list_pdf(
     passwords: PasswordService,
     now: dt.datetime,
 ) -> bytes:
-    if not accounts:
-        raise NothingSelected()
-    lines = _list_lines(school, accounts, passwords)
-    _audit_list("pdf", accounts, school=school, director=director, now=now, count=len(lines))
+    lines = _audited_lines(
+        "pdf", accounts, school=school, director=director, passwords=passwords, now=now
+    )
     return pdf.account_list(
         created=f"{paris(now):%d/%m/%Y}",
         school_line=f"{school.uai} - {school.name}",

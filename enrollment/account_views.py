@@ -29,6 +29,7 @@ from enrollment.forms import MergeSearchForm
 from enrollment.views import GUESS_LIMIT
 from enrollment.views import SEND_LIMIT
 from enrollment.views import refused
+from enrollment.views import send_sms_code
 from enrollment.views import sms_delivery_problem
 from idp import runtime
 from idp import web_session
@@ -119,24 +120,20 @@ def change_mobile():
     form = ChangeMobileForm()
     if form.validate_on_submit():
         now = utcnow()
-        try:
-            challenge = profile.send_mobile_code(
+        challenge = send_sms_code(
+            form.mobile,
+            lambda: profile.send_mobile_code(
                 account,
                 form.mobile_e164,
                 now=now,
                 secret=runtime.settings().secret_key,
                 previous=None,
-            )
-        except DomainError as exc:
-            form.mobile.errors.append(refused(exc))
-        else:
-            db.session.commit()
-            problem = sms_delivery_problem(challenge, now=now)
-            if problem:
-                form.mobile.errors.append(problem)
-            else:
-                session[MOBILE_KEY] = challenge.id
-                return redirect(url_for(".mobile_code"))
+            ),
+            now=now,
+        )
+        if challenge is not None:
+            session[MOBILE_KEY] = challenge.id
+            return redirect(url_for(".mobile_code"))
     return render_template("account/change_mobile.html", form=form)
 
 

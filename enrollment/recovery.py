@@ -49,36 +49,30 @@ RECOVERABLE = (AccountState.NOTIFIED, AccountState.ACTIVATING, AccountState.ACTI
 
 
 def accounts_for_email(email: str) -> list[Account]:
-    registry = db.select(Guardian.account_id).where(
-        func.lower(Guardian.email) == email, Guardian.withdrawn_at.is_(None)
-    )
-    return list(
-        db.session.scalars(
-            db.select(Account)
-            .where(
-                or_(
-                    Account.id.in_(registry),
-                    (Account.email == email) & Account.email_verified.is_(True),
-                ),
-                Account.state.in_(RECOVERABLE),
-            )
-            .order_by(Account.identifier)
-        )
+    return _recoverable(
+        func.lower(Guardian.email) == email,
+        (Account.email == email) & Account.email_verified.is_(True),
     )
 
 
 def accounts_for_mobile(mobile: str) -> list[Account]:
+    return _recoverable(
+        Guardian.mobile == mobile,
+        (Account.mobile == mobile) & Account.mobile_verified.is_(True),
+    )
+
+
+def _recoverable(registry_contact, verified_contact) -> list[Account]:
+    """A contact reaches the recoverable accounts it belongs to, through the registry
+    (a guardian record still current) or as the parent's own verified address or number."""
     registry = db.select(Guardian.account_id).where(
-        Guardian.mobile == mobile, Guardian.withdrawn_at.is_(None)
+        registry_contact, Guardian.withdrawn_at.is_(None)
     )
     return list(
         db.session.scalars(
             db.select(Account)
             .where(
-                or_(
-                    Account.id.in_(registry),
-                    (Account.mobile == mobile) & Account.mobile_verified.is_(True),
-                ),
+                or_(Account.id.in_(registry), verified_contact),
                 Account.state.in_(RECOVERABLE),
             )
             .order_by(Account.identifier)

@@ -23,7 +23,7 @@ from enrollment.forms import parse_date
 from enrollment.views import GUESS_LIMIT
 from enrollment.views import SEND_LIMIT
 from enrollment.views import refused
-from enrollment.views import sms_delivery_problem
+from enrollment.views import send_sms_code
 from idp import runtime
 from idp import web_session
 from idp.clock import utcnow
@@ -47,25 +47,21 @@ def register():
             "region": form.region.data,
             "mobile": form.mobile.data,
         }
-        try:
-            challenge = registration.start(
+        challenge = send_sms_code(
+            form.mobile,
+            lambda: registration.start(
                 form.last_name.data,
                 form.first_name.data,
                 form.mobile_e164,
                 now=now,
                 secret=settings.secret_key,
                 product=settings.product.name,
-            )
-        except DomainError as exc:
-            form.mobile.errors.append(refused(exc))
-        else:
-            db.session.commit()
-            problem = sms_delivery_problem(challenge, now=now)
-            if problem:
-                form.mobile.errors.append(problem)
-            else:
-                session[JOURNEY_KEY] = challenge.id
-                return redirect(url_for(".register_code"))
+            ),
+            now=now,
+        )
+        if challenge is not None:
+            session[JOURNEY_KEY] = challenge.id
+            return redirect(url_for(".register_code"))
     return render_template("enrollment/register.html", form=form)
 
 

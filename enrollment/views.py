@@ -4,6 +4,8 @@ activation email and its link — and the forced password change after a reset."
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -14,6 +16,7 @@ from flask_babel import gettext as _
 from accounts import email_links
 from accounts.errors import DomainError
 from accounts.models import AccountState
+from accounts.sms_codes import SmsChallenge
 from enrollment import bp
 from enrollment import services
 from enrollment.forms import ActivationForm
@@ -177,6 +180,23 @@ def choose_password():
                 return redirect(url_for(".awaiting_email"))
             return finish_journey(account, data, now=now, amr=["pwd"])
     return render_template("enrollment/choose_password.html", form=form, error=error)
+
+
+def send_sms_code(field, send: Callable[[], SmsChallenge], *, now) -> SmsChallenge | None:
+    """The one way a page sends a code to the number typed in `field` (mobile change,
+    self-registration): the challenge once the SMS is on its way, else None with the
+    refusal or the reason it could not leave written under the field."""
+    try:
+        challenge = send()
+    except DomainError as exc:
+        field.errors.append(refused(exc))
+        return None
+    db.session.commit()
+    problem = sms_delivery_problem(challenge, now=now)
+    if problem:
+        field.errors.append(problem)
+        return None
+    return challenge
 
 
 def sms_delivery_problem(challenge, *, now) -> str | None:

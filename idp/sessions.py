@@ -22,14 +22,14 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
+from accounts import session_timeouts
 from accounts.models import Account
 from accounts.models import AccountState
+from accounts.session_timeouts import TOUCH_EVERY
 from idp.extensions import db
 
 IDLE_TIMEOUT = dt.timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = dt.timedelta(hours=12)
-# Refresh `last_seen_at` at most this often, so a busy session is not a write per request.
-TOUCH_EVERY = dt.timedelta(minutes=1)
 
 
 class LoginSession(db.Model):
@@ -55,11 +55,9 @@ class LoginSession(db.Model):
 
 
 def _is_live(ended_at, last_seen_at, created_at, now: dt.datetime) -> bool:
-    """Not ended, used within the idle timeout, opened within the absolute timeout."""
-    return (
-        ended_at is None
-        and now - last_seen_at <= IDLE_TIMEOUT
-        and now - created_at <= ABSOLUTE_TIMEOUT
+    """The shared session rule with the parents' timeouts (ORM rows and Core rows alike)."""
+    return session_timeouts.is_live(
+        ended_at, last_seen_at, created_at, now, idle=IDLE_TIMEOUT, absolute=ABSOLUTE_TIMEOUT
     )
 
 
