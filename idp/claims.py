@@ -61,11 +61,13 @@ class Subject:
         login_session_id: str | None = None,
         claims_request: dict | None = None,
         login=None,
+        account: AccountClaims | None = None,
     ):
         self.client = client
         # The live session (idp.sessions.LiveLogin) when the subject comes from /authorize.
         self.login = login
-        self._account = None
+        # Already read when the subject comes from a bearer token (idp.tokens.find_bearer).
+        self._account = account
         self.account_id = account_id
         self.login_session_id = login_session_id
         self.claims_request = claims_request
@@ -132,11 +134,16 @@ def _first_registry_contact(column):
     )
 
 
-_LOAD_CLAIMS = db.select(  # built once: userinfo runs it on every flow
+# The columns of an `AccountClaims`, in order; idp.tokens selects them beside the
+# bearer token so that userinfo reads token and account in one statement.
+CLAIMS_COLUMNS = (
     *[Account.__table__.c[f.name] for f in dataclasses.fields(AccountClaims)[:9]],
     _first_registry_contact(Guardian.email),
     _first_registry_contact(Guardian.mobile),
-).where(Account.__table__.c.id == db.bindparam("b_account"))
+)
+_LOAD_CLAIMS = db.select(*CLAIMS_COLUMNS).where(  # built once
+    Account.__table__.c.id == db.bindparam("b_account")
+)
 
 
 _CHILDREN = (
