@@ -12,8 +12,9 @@ Scenarios (each flow is timed end to end, client included):
   (client_secret_basic) → ID-token signature (JWKS, fetched once) and claims
   checked → userinfo;
 - login: a full password sign-in per flow (a fresh browser each time): authorize →
-  the provider's sign-in form (found and filled generically: Guichet's /connexion
-  or oidc-provider's dev interaction) → code → token → ID token → userinfo.
+  the provider's sign-in form (found and filled generically: the form Guichet's
+  /authorize shows, or oidc-provider's dev interaction) → code → token → ID token
+  → userinfo.
 Prints flows/s, p50/p95/p99 latency and errors per concurrency (--json for data).
 """
 

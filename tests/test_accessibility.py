@@ -457,13 +457,20 @@ def test_consent_page(app, client, app_ctx, activated_account):
         trusted=False,
     )
     db.session.commit()
-    factories.sign_in_client(client, activated_account)
     query = (
         f"/authorize?client_id={client_row.client_id}&response_type=code&scope=openid+profile"
         "&redirect_uri=http://rp.example/callback&state=s&nonce=n"
         "&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256"
     )
     pages = Pages(app)
+    pages.add("sign-in at the authorization request", client.get(query))
+    pages.add("sign-in there, empty", client.post(query, data={"password": ""}), 400)
+    pages.add(
+        "sign-in there, refused",
+        client.post(query, data={"identifier": "x.y", "password": "faux"}),
+        400,
+    )
+    factories.sign_in_client(client, activated_account)
     pages.add("consent", client.get(query))
     asked = pages.add(
         "sign-out asked by a service",

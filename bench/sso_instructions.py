@@ -1,0 +1,116 @@
+"""Instructions per single sign-on flow in a provider's worker, counted by
+valgrind's callgrind: unlike seconds, the count does not move with the load of a
+shared machine, so two providers (or two versions of one) compare exactly.
+
+    bench/sso_instructions.py --issuer http://127.0.0.1:8400 --flows 40 -- \\
+        .venv/bin/gunicorn --workers 1 --bind 127.0.0.1:8400 --timeout 600 'idp:create_app()'
+
+The command after `--` is started under `valgrind --tool=callgrind
+--trace-children=yes` (one worker); the parent signs in once (Guichet's `b.essai0`
+of bench/sso_setup.py; flask-ceiling needs none), then the counters are zeroed,
+`--flows` flows of bench/sso_bench.py's "sso" scenario run, and the counters are
+dumped. Printed: instructions per flow in the busiest process (the worker).
+Needs valgrind. See docs/benchmarks.md "Single sign-on".
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+HERE = Path(__file__).resolve().parent
+
+
+def _bench_module():
+    spec = importlib.util.spec_from_file_location("sso_bench", HERE / "sso_bench.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _totals(pattern: str) -> dict[str, int]:
+    counts = {}
+    for path in glob.glob(pattern):
+        match = re.search(r"^totals: (\d+)", Path(path).read_text(errors="replace"), re.M)
+        if match:
+            counts[path] = int(match.group(1))
+    return counts
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--issuer", required=True)
+    parser.add_argument("--flows", type=int, default=40)
+    parser.add_argument("--user", default="b.essai0")
+    parser.add_argument("--password", default="Bench1234")
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args()
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    bench = _bench_module()
+    out = tempfile.mkdtemp(prefix="sso_cg_")
+    server = subprocess.Popen(
+        [
+            "valgrind",
+            "--tool=callgrind",
+            "--trace-children=yes",
+            f"--callgrind-out-file={out}/cg.%p",
+            *command,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        for _ in range(300):
+            try:
+                requests.get(args.issuer + "/.well-known/openid-configuration", timeout=2)
+                break
+            except requests.RequestException:
+                time.sleep(0.5)
+        provider = bench.Provider(
+            args.issuer,
+            "bench",
+            "secret-secret-secret",
+            "http://127.0.0.1:9999/cb",
+            "openid profile email",
+        )
+        http, browser = requests.Session(), requests.Session()
+
+        def flow(prompt=None, **login):
+            url, params, verifier = provider.authorize_url(prompt=prompt)
+            provider.finish(http, provider.follow(browser, url, **login), params, verifier)
+
+        flow(user=args.user, password=args.password)
+        for _ in range(5):
+            flow(prompt="none")
+        subprocess.run(["callgrind_control", "-z"], capture_output=True, check=True)
+        for _ in range(args.flows):
+            flow(prompt="none")
+        subprocess.run(["callgrind_control", "-d"], capture_output=True, check=True)
+        time.sleep(1)
+        counts = _totals(f"{out}/cg.*.1")
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait()
+    busiest = max(counts.values())
+    print(
+        f"{busiest / args.flows / 1e6:.2f} M instructions per sso flow "
+        f"({args.flows} flows, busiest process; {out})"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
