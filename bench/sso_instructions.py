@@ -9,7 +9,9 @@ The command after `--` is started under `valgrind --tool=callgrind
 --trace-children=yes` (one worker); the parent signs in once (Guichet's `b.essai0`
 of bench/sso_setup.py; flask-ceiling needs none), then the counters are zeroed,
 `--flows` flows of bench/sso_bench.py's "sso" scenario run, and the counters are
-dumped. Printed: instructions per flow in the busiest process (the worker).
+dumped; the same again for flows stopped after authorize and after token, so the
+cost of each endpoint is the difference. Printed: instructions per flow in the
+busiest process (the worker), and per endpoint.
 Needs valgrind. See docs/benchmarks.md "Single sign-on".
 """
 
@@ -25,6 +27,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
 
 import requests
 
@@ -38,13 +42,14 @@ def _bench_module():
     return module
 
 
-def _totals(pattern: str) -> dict[str, int]:
-    counts = {}
-    for path in glob.glob(pattern):
+def _busiest_total(directory: str) -> int:
+    """The instruction count of the busiest process (the worker) in the last dump."""
+    counts = []
+    for path in glob.glob(f"{directory}/cg.*.*"):
         match = re.search(r"^totals: (\d+)", Path(path).read_text(errors="replace"), re.M)
         if match:
-            counts[path] = int(match.group(1))
-    return counts
+            counts.append(int(match.group(1)))
+    return max(counts)
 
 
 def main() -> int:
@@ -88,26 +93,53 @@ def main() -> int:
         )
         http, browser = requests.Session(), requests.Session()
 
-        def flow(prompt=None, **login):
+        def flow(prompt=None, upto="userinfo", **login):
+            """One SSO flow, stopped after `upto` (authorize, token or userinfo)."""
             url, params, verifier = provider.authorize_url(prompt=prompt)
-            provider.finish(http, provider.follow(browser, url, **login), params, verifier)
+            callback = provider.follow(browser, url, **login)
+            if upto == "authorize":
+                return
+            code = parse_qs(urlsplit(callback).query)["code"][0]
+            token = http.post(
+                provider.meta["token_endpoint"],
+                data={
+                    "grant_type": "authorization_code",
+                    "code": code,
+                    "redirect_uri": provider.redirect_uri,
+                    "code_verifier": verifier,
+                },
+                auth=provider.client,
+                timeout=30,
+            ).json()
+            if upto == "token":
+                return
+            http.get(
+                provider.meta["userinfo_endpoint"],
+                headers={"Authorization": f"Bearer {token['access_token']}"},
+                timeout=30,
+            )
+
+        def per_flow(upto: str) -> float:
+            for dump in glob.glob(f"{out}/cg.*"):
+                os.unlink(dump)
+            for _ in range(5):
+                flow(prompt="none", upto=upto)
+            subprocess.run(["callgrind_control", "-z"], capture_output=True, check=True)
+            for _ in range(args.flows):
+                flow(prompt="none", upto=upto)
+            subprocess.run(["callgrind_control", "-d"], capture_output=True, check=True)
+            time.sleep(1)
+            return _busiest_total(out) / args.flows / 1e6
 
         flow(user=args.user, password=args.password)
-        for _ in range(5):
-            flow(prompt="none")
-        subprocess.run(["callgrind_control", "-z"], capture_output=True, check=True)
-        for _ in range(args.flows):
-            flow(prompt="none")
-        subprocess.run(["callgrind_control", "-d"], capture_output=True, check=True)
-        time.sleep(1)
-        counts = _totals(f"{out}/cg.*.1")
+        authorize, token, whole = per_flow("authorize"), per_flow("token"), per_flow("userinfo")
     finally:
         os.killpg(server.pid, 15)
         server.wait()
-    busiest = max(counts.values())
     print(
-        f"{busiest / args.flows / 1e6:.2f} M instructions per sso flow "
-        f"({args.flows} flows, busiest process; {out})"
+        f"{whole:.2f} M instructions per sso flow: authorize {authorize:.2f} M, "
+        f"token {token - authorize:.2f} M, userinfo {whole - token:.2f} M "
+        f"({args.flows} flows each, busiest process)"
     )
     return 0
 

@@ -5,7 +5,9 @@ through, two accounts are merged on the way, sign-out chains to FranceConnect.""
 from __future__ import annotations
 
 import html
+import re
 from urllib.parse import parse_qs
+from urllib.parse import urljoin
 from urllib.parse import urlsplit
 
 from accounts.models import Account
@@ -203,3 +205,72 @@ def test_the_provider_sign_out_of_a_franceconnect_session_chains_too(world):
     assert "déconnecté de Guichet et de FranceConnect" in page.text
     with world.app.app_context():
         assert db.session.scalar(db.select(LoginSession)).ended_at is not None
+
+
+def test_the_button_on_a_services_sign_in_page_comes_back_with_a_code(world):
+    """The FranceConnect button of the page `/authorize` shows (a GET form whose
+    `next` is a field) leads back to the service's authorization request."""
+    from idp import clients
+    from idp.clock import utcnow
+
+    with world.app.app_context():
+        families = make_demo_families()
+        account_id, pupil_id = families.camille.id, families.camille_child.id
+        birth = families.camille_child.birth_date.isoformat()
+        service, _ = clients.add_client(
+            now=utcnow(),
+            name="Livret scolaire",
+            redirect_uris=["http://rp.example/callback"],
+            scope="openid profile",
+            trusted=True,
+        )
+        db.session.commit()
+        client_id = service.client_id
+    first = world.browser()
+    first.franceconnect(CAMILLE)
+    _link(
+        first,
+        world,
+        mobile_typed="0610000001",
+        mobile_e164="+33610000001",
+        answers={f"birth_{account_id}_{pupil_id}": birth},
+    )
+
+    browser = world.browser()
+    page = browser.get(
+        world.url + "/authorize",
+        params={
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": "http://rp.example/callback",
+            "scope": "openid profile",
+            "state": "etat",
+            "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            "code_challenge_method": "S256",
+        },
+    )
+    assert page.status_code == 200 and "Se connecter" in page.text
+    button = re.search(r'<form method="get" action="([^"]+)">\s*(.*?)</form>', page.text, re.S)
+    fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', button.group(2)))
+    # As a browser does: a GET form's fields replace the query of its action.
+    upstream = browser.get(
+        world.url + html.unescape(button.group(1)).split("?")[0],
+        params={k: html.unescape(v) for k, v in fields.items()},
+    )
+    assert upstream.url.startswith(world.mock_url)
+    hidden = dict(
+        re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', upstream.text)
+    )
+    back = browser.post(
+        upstream.url.split("?")[0],
+        data={**hidden, "sub": CAMILLE, "action": "continue"},
+        allow_redirects=False,
+    )
+    for _ in range(5):  # mock → Guichet's callback → the authorization request → service
+        location = back.headers["Location"]
+        if location.startswith("http://rp.example/"):
+            break
+        back = browser.get(urljoin(back.url, location), allow_redirects=False)
+    query = parse_qs(urlsplit(location).query)
+    assert location.startswith("http://rp.example/callback?")
+    assert query["state"] == ["etat"] and query["code"]
