@@ -213,10 +213,8 @@ def test_the_button_on_a_services_sign_in_page_comes_back_with_a_code(world):
     from idp import clients
     from idp.clock import utcnow
 
+    _camille_linked(world)
     with world.app.app_context():
-        families = make_demo_families()
-        account_id, pupil_id = families.camille.id, families.camille_child.id
-        birth = families.camille_child.birth_date.isoformat()
         service, _ = clients.add_client(
             now=utcnow(),
             name="Livret scolaire",
@@ -226,15 +224,6 @@ def test_the_button_on_a_services_sign_in_page_comes_back_with_a_code(world):
         )
         db.session.commit()
         client_id = service.client_id
-    first = world.browser()
-    first.franceconnect(CAMILLE)
-    _link(
-        first,
-        world,
-        mobile_typed="0610000001",
-        mobile_e164="+33610000001",
-        answers={f"birth_{account_id}_{pupil_id}": birth},
-    )
 
     browser = world.browser()
     page = browser.get(
