@@ -13,6 +13,8 @@ import time_machine
 from authlib.integrations.base_client import OAuthError
 
 from tests.idp.conftest import RP
+from tests.idp.conftest import Provider
+from tests.idp.conftest import csrf_token
 from tests.idp.conftest import post_sign_in_form
 
 
@@ -377,8 +379,7 @@ def test_a_temporary_password_posted_to_the_authorization_form_leads_to_activati
 def test_sign_in_posts_to_both_forms_share_one_limit(make_app):
     app = make_app(LOGIN_RATE_LIMIT="3/minute")
     client = app.test_client()
-    with app.app_context():
-        client_id, _ = _add_client(app)
+    client_id, _ = Provider(url="http://127.0.0.1", app=app).add_client()  # no server needed
     authorize = (
         f"/authorize?response_type=code&client_id={client_id}&redirect_uri={RP}/callback"
         f"&scope=openid&state=s&code_challenge={'c' * 43}&code_challenge_method=S256"
@@ -387,32 +388,12 @@ def test_sign_in_posts_to_both_forms_share_one_limit(make_app):
         page = client.get(path)
         posted = client.post(
             path,
-            data={"csrf_token": csrf(page.text), "identifier": "nobody", "password": "wrong"},
+            data={"csrf_token": csrf_token(page.text), "identifier": "nobody", "password": "wrong"},
         )
         assert posted.status_code == 400
     page = client.get(authorize)
     assert page.status_code == 200  # showing the form costs nothing
     posted = client.post(
-        authorize, data={"csrf_token": csrf(page.text), "identifier": "x", "password": "y"}
+        authorize, data={"csrf_token": csrf_token(page.text), "identifier": "x", "password": "y"}
     )
     assert posted.status_code == 429 and "Trop de" in posted.text
-
-
-def _add_client(app):
-    from idp import clients
-    from idp.clock import utcnow
-    from idp.extensions import db
-
-    client, secret = clients.add_client(
-        name="Livret scolaire",
-        redirect_uris=[RP + "/callback"],
-        scope="openid profile",
-        trusted=True,
-        now=utcnow(),
-    )
-    db.session.commit()
-    return client.client_id, secret
-
-
-def csrf(page: str) -> str:
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
