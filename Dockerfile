@@ -21,4 +21,4 @@ USER guichet
 EXPOSE 8000
 # Migrate, then serve: one process per core, two threads each (measured in
 # docs/benchmarks.md, "Single sign-on"); they share nothing but PostgreSQL and Redis.
-CMD ["sh", "-c", "guichet db upgrade && exec gunicorn --workers ${WEB_CONCURRENCY:-2} --threads ${GUNICORN_THREADS:-2} --bind 0.0.0.0:8000 'idp:create_app()'"]
+CMD ["sh", "-c", "guichet db upgrade && exec gunicorn --workers ${WEB_CONCURRENCY:-2} --threads ${GUNICORN_THREADS:-2} --bind 0.0.0.0:8000 'guichet:create_app()'"]

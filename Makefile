@@ -24,7 +24,7 @@ node_modules/.installed: package.json package-lock.json
 
 ## Install everything, create the demo database, start the service and its companions.
 demo: setup
-	$(BIN)/python -m idp.demo_runner
+	$(BIN)/python -m demo.runner
 
 ## Install everything and run the whole test suite (SQLite, in-memory limits).
 test: setup lint
@@ -33,7 +33,8 @@ test: setup lint
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
-## Extract the French source strings into idp/translations/messages.pot (for English and others).
+## Extract the French source strings into kernel/translations/messages.pot (for English and others).
 messages: setup
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o idp/translations/messages.pot --ignore-dirs='.venv node_modules' .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o kernel/translations/messages.pot --ignore-dirs='.venv node_modules' .

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from accounts.models import Account
 from accounts.models import AuditEvent
-from idp.extensions import db
+from kernel.extensions import db
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 
 from accounts import throttle
-from accounts.errors import DomainError
 from accounts.models import Account
 from accounts.models import AccountState
 from accounts.passwords import PasswordService
-from idp.config import AccountRules
-from idp.extensions import db
+from kernel.config import AccountRules
+from kernel.errors import DomainError
+from kernel.extensions import db
 
 
 class InvalidCredentials(DomainError):

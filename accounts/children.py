@@ -15,10 +15,10 @@ from flask_babel import lazy_gettext as _l
 
 from accounts import audit
 from accounts import throttle
-from accounts.errors import DomainError
 from accounts.models import Account
 from accounts.models import ChildExclusion
-from idp.extensions import db
+from kernel.errors import DomainError
+from kernel.extensions import db
 from registry.models import Pupil
 
 

@@ -21,9 +21,9 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
-from accounts.errors import DomainError
 from accounts.models import Account
-from idp.extensions import db
+from kernel.errors import DomainError
+from kernel.extensions import db
 
 ACTIVATION = "activation"
 PASSWORD_RESET = "password_reset"  # noqa: S105 - a link purpose

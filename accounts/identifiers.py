@@ -8,18 +8,14 @@ never changed once given.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 
-_LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss"})
+from accounts.models import Account
+from kernel.extensions import db
+from kernel.names import ascii_fold
+
 _DROPPED = re.compile(r"[^a-z0-9-]")
 _HYPHEN_RUNS = re.compile(r"-{2,}")
-
-
-def ascii_fold(text: str) -> str:
-    """Lowercase ASCII with accents stripped and ligatures spelled out."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
-    return decomposed.encode("ascii", "ignore").decode("ascii").lower()
 
 
 def _name_part(name: str) -> str:
@@ -62,9 +58,6 @@ class IdentifierAllocator:
 
 def allocate_identifier(first_name: str, last_name: str) -> str:
     """One identifier, checked against the database (for single creations)."""
-    from accounts.models import Account
-    from idp.extensions import db
-
     base = base_identifier(first_name, last_name)
     taken = db.session.scalars(
         db.select(Account.identifier).where(Account.identifier.startswith(base, autoescape=True))

@@ -13,14 +13,14 @@ import datetime as dt
 from flask_babel import lazy_gettext as _l
 
 from accounts import audit
+from accounts import sessions
 from accounts import states
-from accounts.errors import DomainError
 from accounts.models import Account
 from accounts.models import AccountState
 from accounts.models import ChildExclusion
-from idp import sessions
-from idp.extensions import db
-from registry.matching import fold_name
+from kernel.errors import DomainError
+from kernel.extensions import db
+from kernel.names import fold_name
 from registry.models import Pupil
 
 

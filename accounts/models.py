@@ -24,7 +24,8 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
-from idp.extensions import db
+from kernel.extensions import db
+from registry.models import Admission
 from registry.models import Guardian
 from registry.models import GuardianPupil
 from registry.models import Pupil
@@ -87,7 +88,7 @@ class Account(db.Model):
 
     # The chosen password, argon2id; None until the parent picks one.
     password_hash: Mapped[str | None] = mapped_column(String(200))
-    # The temporary password, encrypted (accounts.secretbox); shown to the director
+    # The temporary password, encrypted (kernel.secretbox); shown to the director
     # until the parent changes it, and the only password a distributed account has.
     temporary_password_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     temporary_password_issued_on: Mapped[dt.date | None] = mapped_column(Date)
@@ -159,10 +160,24 @@ def children_query(*columns, account_id):
     )
 
 
+def accounts_at_school(school_uai: str):
+    """(school id, SELECT of the ids of the accounts holding a guardian record of one
+    of its pupils), or None when no school has that UAI: the operators' switch that
+    signs out a school's parents (idp.logout)."""
+    school_id = db.session.scalar(db.select(School.id).where(School.uai == school_uai))
+    if school_id is None:
+        return None
+    return school_id, (
+        db.select(Guardian.account_id)
+        .join(GuardianPupil, GuardianPupil.guardian_id == Guardian.id)
+        .join(Pupil, Pupil.id == GuardianPupil.pupil_id)
+        .where(Pupil.school_id == school_id, Guardian.account_id.is_not(None))
+        .distinct()
+    )
+
+
 def eligible_pupil_criteria() -> tuple:
     """SPEC §2 eligibility as SQL criteria on `Pupil`, for queries that filter in bulk."""
-    from registry.models import Admission
-
     return (
         Pupil.withdrawn_at.is_(None),
         Pupil.admission == Admission.DEFINITIVE,

@@ -20,9 +20,9 @@ from argon2.exceptions import VerificationError
 
 from accounts.errors import PasswordPolicyError
 from accounts.models import Account
-from accounts.secretbox import SecretBox
-from idp.config import Argon2Params
-from idp.config import PasswordPolicy
+from kernel.config import Argon2Params
+from kernel.config import PasswordPolicy
+from kernel.secretbox import SecretBox
 
 # Uppercase letters and digits (SPEC §3, `BUNZ57DM`), without the look-alikes
 # 0/O and 1/I/L that parents misread on a printed letter.

@@ -1,4 +1,4 @@
-"""The timeout rule of server-side sessions, parents' (idp.sessions) and directors'
+"""The timeout rule of server-side sessions, parents' (accounts.sessions) and directors'
 (admin.models) alike: each kind keeps its own durations, the rule is one.
 
 A session lives while it is not ended, was used within its idle timeout and was

@@ -23,8 +23,8 @@ from sqlalchemy import func
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
-from accounts.errors import DomainError
-from idp.extensions import db
+from kernel.errors import DomainError
+from kernel.extensions import db
 from messaging.compose import compose_sms
 
 PER_NUMBER_LIMITS = ((dt.timedelta(minutes=15), 3), (dt.timedelta(days=1), 8))

@@ -24,9 +24,9 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
 from accounts import audit
-from accounts.errors import DomainError
 from accounts.models import Account
-from idp.extensions import db
+from kernel.errors import DomainError
+from kernel.extensions import db
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from accounts.models import Account
 from accounts.models import AuditEvent
 from accounts.models import AuditEventAccount
 from admin.search import visible_account_ids
-from idp.clock import PARIS
-from idp.clock import paris
-from idp.extensions import db
+from kernel.clock import PARIS
+from kernel.clock import paris
+from kernel.extensions import db
 from registry.models import School
 
 PAGE_SIZE = 50

@@ -7,10 +7,17 @@ import json
 import click
 from flask.cli import with_appcontext
 
-from accounts.errors import DomainError
-from idp.clock import paris
-from idp.clock import utcnow
-from idp.extensions import db
+from accounts import audit
+from admin import directors
+from admin import stats
+from admin import totp
+from kernel.clock import paris
+from kernel.clock import utcnow
+from kernel.errors import DomainError
+from kernel.extensions import db
+from kernel.runtime import passwords
+from kernel.runtime import settings
+from registry.models import School
 
 
 @click.group("directors")
@@ -35,8 +42,6 @@ def _fail(error: DomainError) -> None:
 @with_appcontext
 def add_command(identifier, first_name, last_name, email, uais, password) -> None:
     """Create a director (argon2id password), optionally assigned to schools."""
-    from admin import directors
-    from idp.runtime import passwords
 
     try:
         director = directors.add(
@@ -61,7 +66,6 @@ def add_command(identifier, first_name, last_name, email, uais, password) -> Non
 @with_appcontext
 def list_command(as_json: bool) -> None:
     """Every director with their schools."""
-    from admin import directors
 
     rows = [
         {
@@ -92,7 +96,6 @@ def list_command(as_json: bool) -> None:
 @with_appcontext
 def assign_command(identifier, uais) -> None:
     """Give the director these schools (UAI)."""
-    from admin import directors
 
     try:
         director = directors.assign(identifier, list(uais), now=utcnow())
@@ -108,7 +111,6 @@ def assign_command(identifier, uais) -> None:
 @with_appcontext
 def remove_command(identifier, uais) -> None:
     """Take these schools from the director; without UAI, delete the director."""
-    from admin import directors
 
     try:
         director = directors.remove(identifier, list(uais), now=utcnow())
@@ -129,8 +131,6 @@ def remove_command(identifier, uais) -> None:
 @with_appcontext
 def password_command(identifier: str, password: str) -> None:
     """Set a director's password (their open console sessions end)."""
-    from admin import directors
-    from idp.runtime import passwords
 
     try:
         director = directors.set_password(identifier, password, passwords=passwords(), now=utcnow())
@@ -145,7 +145,6 @@ def password_command(identifier: str, password: str) -> None:
 @with_appcontext
 def unlock_command(identifier: str) -> None:
     """Lift a director's sign-in lock (after too many wrong passwords or codes)."""
-    from admin import directors
 
     try:
         count = directors.unlock(identifier, now=utcnow())
@@ -161,10 +160,6 @@ def unlock_command(identifier: str) -> None:
 @with_appcontext
 def totp_command(identifier: str, disable: bool) -> None:
     """Set up (or --disable) the director's TOTP second factor; prints the secret once."""
-    from admin import directors
-    from admin import totp
-    from idp.runtime import passwords
-    from idp.runtime import settings
 
     director = directors.find(identifier)
     if director is None:
@@ -194,9 +189,6 @@ def stats_group() -> None:
 @with_appcontext
 def compute_command(uai: str | None) -> None:
     """Compute the statistics of every school (nightly), or of one."""
-    from accounts import audit
-    from admin import stats
-    from registry.models import School
 
     school_ids = None
     if uai:
@@ -215,8 +207,3 @@ def compute_command(uai: str | None) -> None:
     )
     db.session.commit()
     click.echo(f"Statistiques calculées pour {count} école(s) le {paris(now):%d-%m-%Y à %H:%M:%S}.")
-
-
-def register(app) -> None:
-    app.cli.add_command(directors_group)
-    app.cli.add_command(stats_group)

@@ -14,15 +14,16 @@ from flask_babel import lazy_gettext as _l
 
 from accounts import audit
 from accounts import throttle
-from accounts.errors import DomainError
 from accounts.models import Director
 from accounts.models import DirectorSchool
 from accounts.passwords import PasswordService
+from accounts.passwords import validate_chosen_password
 from accounts.session_timeouts import TOUCH_EVERY
 from admin import totp
 from admin.models import DirectorSession
 from admin.models import DirectorTotp
-from idp.extensions import db
+from kernel.errors import DomainError
+from kernel.extensions import db
 from registry.models import School
 
 
@@ -230,7 +231,6 @@ def add(
     identifier = identifier.strip().lower()
     if find(identifier) is not None:
         raise DirectorExists(identifier=identifier)
-    from accounts.passwords import validate_chosen_password
 
     validate_chosen_password(password, passwords.policy)
     director = Director(
@@ -298,7 +298,6 @@ def remove(identifier: str, uais: list[str], *, now: dt.datetime) -> Director | 
 
 
 def set_password(identifier: str, password: str, *, passwords: PasswordService, now) -> Director:
-    from accounts.passwords import validate_chosen_password
 
     director = _existing(identifier)
     validate_chosen_password(password, passwords.policy)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import relationship
 
 from accounts import session_timeouts
 from accounts.models import Director
-from idp.extensions import db
+from kernel.extensions import db
 from registry.models import School
 
 # The console's timeouts (docs/admin.md): the absolute one is shorter than the parents'.
@@ -92,7 +92,7 @@ class DirectorTotp(db.Model):
     director_id: Mapped[int] = mapped_column(
         ForeignKey("directors.id", ondelete="CASCADE"), primary_key=True
     )
-    # The base32 secret, encrypted with the temporary-password box (accounts.secretbox).
+    # The base32 secret, encrypted with the temporary-password box (kernel.secretbox).
     secret_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     # The last time step accepted: a code is good once (RFC 6238 §5.2).

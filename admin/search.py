@@ -20,13 +20,15 @@ from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy.orm import aliased
 
+from accounts.email_links import ACTIVATION
+from accounts.email_links import EmailLink
 from accounts.models import ORIGIN_LABELS
 from accounts.models import Account
 from accounts.models import AccountOrigin
 from accounts.models import AccountState
 from accounts.models import ChildExclusion
 from accounts.models import eligible_pupil_criteria
-from idp.extensions import db
+from kernel.extensions import db
 from registry.models import Guardian
 from registry.models import GuardianPupil
 from registry.models import Pupil
@@ -359,8 +361,6 @@ def exclusions_of(account: Account) -> list[tuple[Pupil, dt.datetime]]:
 
 def activation_link_expiry(account: Account) -> dt.datetime | None:
     """When the activation link last sent (C07) expires, for an En cours account (SPEC §4)."""
-    from accounts.email_links import ACTIVATION
-    from accounts.email_links import EmailLink
 
     return db.session.scalar(
         db.select(EmailLink.expires_at)

@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 from accounts import audit
 from accounts import states
 from accounts import throttle
-from accounts.errors import DomainError
+from accounts.activation_email import send_activation_email
 from accounts.models import Account
 from accounts.models import AccountState
 from accounts.models import Director
@@ -30,11 +30,11 @@ from accounts.passwords import PasswordService
 from admin import pdf
 from admin import search
 from admin.models import LetterBatch
-from enrollment.services import send_activation_email
-from idp.clock import paris
-from idp.clock import paris_today
-from idp.config import ProductConfig
-from idp.extensions import db
+from kernel.clock import paris
+from kernel.clock import paris_today
+from kernel.config import ProductConfig
+from kernel.errors import DomainError
+from kernel.extensions import db
 from messaging.compose import compose_email
 from messaging.compose import new_batch_id
 from registry.models import School

@@ -18,7 +18,7 @@ from accounts.models import Account
 from accounts.models import AccountState
 from admin.models import SchoolStatistics
 from admin.search import pair_criteria
-from idp.extensions import db
+from kernel.extensions import db
 from registry.models import Guardian
 from registry.models import GuardianPupil
 from registry.models import Level

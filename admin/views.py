@@ -24,10 +24,10 @@ from wtforms.fields.choices import SelectChoice
 
 from accounts import audit
 from accounts import throttle
-from accounts.errors import DomainError
 from accounts.models import ORIGIN_LABELS
 from accounts.models import STATE_LABELS
 from accounts.models import AccountState
+from accounts.models import Director
 from admin import auditlog
 from admin import bp
 from admin import directors
@@ -44,13 +44,14 @@ from admin.forms import NotifyForm
 from admin.forms import ResendForm
 from admin.forms import SchoolForm
 from admin.models import LetterBatch
-from idp.clock import paris
-from idp.clock import paris_today
-from idp.clock import utcnow
-from idp.extensions import db
-from idp.extensions import limiter
-from idp.runtime import passwords
-from idp.runtime import settings
+from kernel.clock import paris
+from kernel.clock import paris_today
+from kernel.clock import utcnow
+from kernel.errors import DomainError
+from kernel.extensions import db
+from kernel.extensions import limiter
+from kernel.runtime import passwords
+from kernel.runtime import settings
 from messaging.delivery import batch_failures
 from messaging.delivery import batch_progress
 from messaging.delivery import outcome
@@ -175,7 +176,6 @@ def login():
 @bp.route("/connexion/code", methods=["GET", "POST"])
 @limiter.limit("30 per minute", methods=["POST"])
 def second_factor():
-    from accounts.models import Director
 
     pending = session.get(PENDING_KEY)
     now = utcnow()

@@ -33,9 +33,16 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from idp import create_app
-from idp.extensions import db
-from idp.migrations import upgrade
+from accounts.models import Account
+from accounts.models import Director
+from admin import stats
+from admin.search import classes_of
+from admin.search import visible_account_ids
+from guichet import create_app
+from guichet.migrations import upgrade
+from kernel import runtime
+from kernel.extensions import db
+from registry.models import School
 
 NOW = dt.datetime(2026, 11, 24, 9, 30)
 LEVELS = ["PS", "MS", "GS", "CP", "CE1", "CE2", "CM1", "CM2"]
@@ -215,9 +222,6 @@ def search_letters() -> None:
         start = time.perf_counter()
         populate(11, 3000)
         print(f"  populated in {time.perf_counter() - start:.1f} s")
-        from accounts.models import Director
-        from idp import runtime
-        from registry.models import School
 
         director = Director(
             identifier="d.bench",
@@ -232,9 +236,6 @@ def search_letters() -> None:
     client = app.test_client()
     client.post("/admin/connexion", data={"identifier": "d.bench", "password": "Bench12345"})
     with app.app_context():
-        from admin.search import classes_of
-        from registry.models import School
-
         classes = [str(c.id) for c in classes_of(db.session.get(School, 1))]
     base = {
         "rechercher": "1",
@@ -282,9 +283,6 @@ def search_letters() -> None:
         print(f"    {label:28s} {median:7.1f} {worst:7.1f}")
 
     with app.app_context():
-        from accounts.models import Account
-        from admin.search import visible_account_ids
-
         ids = list(
             db.session.scalars(
                 sa.select(Account.id)
@@ -363,7 +361,6 @@ def stats_million(accounts: int) -> None:
             f"PostgreSQL: {schools} schools, {pupils} pupils, {accounts} accounts "
             f"populated in {time.perf_counter() - start:.0f} s"
         )
-        from admin import stats
 
         start = time.perf_counter()
         count = stats.compute(now=NOW)

@@ -23,15 +23,15 @@ from aiosmtpd.controller import Controller
 from jinja2 import ChoiceLoader
 from jinja2 import FileSystemLoader
 
-from idp import create_app
-from idp.clock import utcnow
-from idp.extensions import db
-from idp.migrations import upgrade
+from guichet import create_app
+from guichet.migrations import upgrade
+from kernel.clock import utcnow
+from kernel.extensions import db
+from kernel.jobs import queue as current_queue
+from kernel.jobs import run_worker
 from messaging.compose import compose_email
 from messaging.compose import new_batch_id
 from messaging.delivery import batch_progress
-from messaging.queue import current_queue
-from messaging.queue import run_worker
 
 
 class Sink:

@@ -3,7 +3,7 @@ valgrind's callgrind: unlike seconds, the count does not move with the load of a
 shared machine, so two providers (or two versions of one) compare exactly.
 
     bench/sso_instructions.py --issuer http://127.0.0.1:8400 --flows 40 -- \\
-        .venv/bin/gunicorn --workers 1 --bind 127.0.0.1:8400 --timeout 600 'idp:create_app()'
+        .venv/bin/gunicorn --workers 1 --bind 127.0.0.1:8400 --timeout 600 'guichet:create_app()'
 
 The command after `--` is started under `valgrind --tool=callgrind
 --trace-children=yes` (one worker); the parent signs in once (Guichet's `b.essai0`

@@ -55,7 +55,7 @@ fi
 uptime
 for variant in "$@"; do
   label=${variant%%=*}; rest=${variant#*=}; dir=${rest%%|*}; flags=${rest#*|}
-  (cd "$dir" && exec "$GUNICORN" $flags --bind 127.0.0.1:8400 'idp:create_app()' \
+  (cd "$dir" && exec "$GUNICORN" $flags --bind 127.0.0.1:8400 'guichet:create_app()' \
       >"/tmp/sso_round_$label.log" 2>&1) &
   master=$!
   for _ in $(seq 50); do curl -sf http://127.0.0.1:8400/healthz >/dev/null && break; sleep 0.2; done

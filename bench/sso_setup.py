@@ -17,11 +17,11 @@ from accounts import states
 from accounts.identifiers import allocate_identifier
 from accounts.models import Account
 from accounts.models import AccountOrigin
+from guichet import create_app
+from guichet.migrations import upgrade
 from idp import clients
-from idp import create_app
-from idp.clock import utcnow
-from idp.extensions import db
-from idp.migrations import upgrade
+from kernel.clock import utcnow
+from kernel.extensions import db
 from keys import services as keys
 from registry.models import Admission
 from registry.models import Guardian

@@ -14,7 +14,6 @@ from flask import url_for
 from flask_babel import gettext as _
 
 from accounts import email_links
-from accounts.errors import DomainError
 from accounts.models import Account
 from accounts.sms_codes import SmsChallenge
 from enrollment import account_bp as bp
@@ -31,12 +30,13 @@ from enrollment.views import SEND_LIMIT
 from enrollment.views import refused
 from enrollment.views import send_sms_code
 from enrollment.views import sms_delivery_problem
-from idp import runtime
 from idp import web_session
-from idp.clock import utcnow
-from idp.extensions import db
-from idp.extensions import limiter
 from idp.web_session import login_required
+from kernel import runtime
+from kernel.clock import utcnow
+from kernel.errors import DomainError
+from kernel.extensions import db
+from kernel.extensions import limiter
 
 MOBILE_KEY = "mobile_change"
 MERGE_KEY = "merge"

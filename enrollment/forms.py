@@ -19,8 +19,8 @@ from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import ValidationError
 
-from accounts.contact import normalise_email
-from accounts.contact import normalise_mobile
+from kernel.contact import normalise_email
+from kernel.contact import normalise_mobile
 
 # The prefixes a parent picks from (SPEC §6.3: «avec l'indicatif»): France and overseas first.
 MOBILE_REGIONS = [

@@ -17,12 +17,12 @@ from accounts.authentication import InvalidCredentials
 from accounts.authentication import TemporaryPasswordExpired
 from accounts.authentication import check_password
 from accounts.authentication import find_by_identifier
-from accounts.errors import DomainError
 from accounts.models import Account
 from accounts.models import AccountState
 from accounts.passwords import PasswordService
-from idp.clock import paris_today
-from idp.config import AccountRules
+from kernel.clock import paris_today
+from kernel.config import AccountRules
+from kernel.errors import DomainError
 from registry.models import Pupil
 
 

@@ -10,18 +10,18 @@ from flask_babel import lazy_gettext as _l
 
 from accounts import audit
 from accounts import email_links
+from accounts import sessions
 from accounts import sms_codes
 from accounts import throttle
 from accounts.authentication import check_password
-from accounts.errors import DomainError
 from accounts.models import Account
 from accounts.passwords import PasswordService
 from accounts.passwords import validate_chosen_password
-from enrollment.services import external_url
-from enrollment.services import product_context
-from idp import runtime
-from idp import sessions
-from idp.extensions import db
+from kernel import runtime
+from kernel.errors import DomainError
+from kernel.extensions import db
+from kernel.web import external_url
+from kernel.web import product_context
 from messaging.compose import compose_email
 
 

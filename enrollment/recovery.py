@@ -22,19 +22,19 @@ import secrets
 from sqlalchemy import func
 from sqlalchemy import or_
 
+from accounts import activation_email
 from accounts import audit
 from accounts import email_links
+from accounts import sessions
 from accounts import sms_codes
 from accounts.authentication import find_by_identifier
 from accounts.models import Account
 from accounts.models import AccountState
 from accounts.passwords import PasswordService
 from accounts.passwords import validate_chosen_password
-from enrollment import services
-from enrollment.services import external_url
-from enrollment.services import product_context
-from idp import sessions
-from idp.extensions import db
+from kernel.extensions import db
+from kernel.web import external_url
+from kernel.web import product_context
 from messaging.compose import compose_email
 from messaging.compose import compose_sms
 from messaging.models import Message
@@ -140,7 +140,7 @@ def request_reset_by_email(identifier: str, email: str, *, now: dt.datetime) -> 
         activating = account.state == AccountState.ACTIVATING
         compose_email(email, template, {**context, "activating": activating}, now=now)
         if activating:
-            services.send_activation_email(account, account.email or email, now=now)
+            activation_email.send_activation_email(account, account.email or email, now=now)
         return
     token = email_links.issue(
         account, email_links.PASSWORD_RESET, email, now=now, validity=RESET_LINK_VALIDITY
@@ -173,7 +173,7 @@ def request_reset_by_sms(identifier: str, *, now: dt.datetime, secret: str, prod
                 mobile, "account_not_activated", product_context(), now=now, immediate=False
             )
             if account.state == AccountState.ACTIVATING and account.email:
-                services.send_activation_email(account, account.email, now=now)
+                activation_email.send_activation_email(account, account.email, now=now)
         return decoy
     try:
         challenge = sms_codes.send_code(

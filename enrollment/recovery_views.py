@@ -12,7 +12,6 @@ from flask import session
 from flask import url_for
 
 from accounts import email_links
-from accounts.errors import DomainError
 from enrollment import bp
 from enrollment import recovery
 from enrollment.forms import CodeForm
@@ -23,10 +22,11 @@ from enrollment.forms import NewPasswordForm
 from enrollment.views import GUESS_LIMIT
 from enrollment.views import SEND_LIMIT
 from enrollment.views import refused
-from idp import runtime
-from idp.clock import utcnow
-from idp.extensions import db
-from idp.extensions import limiter
+from kernel import runtime
+from kernel.clock import utcnow
+from kernel.errors import DomainError
+from kernel.extensions import db
+from kernel.extensions import limiter
 
 CODE_KEY = "lost_password"
 PER_IDENTIFIER_LIMIT = "5 per hour"

@@ -12,7 +12,6 @@ from flask import url_for
 from flask_babel import gettext as _
 
 from accounts import throttle
-from accounts.errors import DomainError
 from enrollment import bp
 from enrollment import registration
 from enrollment.forms import CodeForm
@@ -24,11 +23,12 @@ from enrollment.views import GUESS_LIMIT
 from enrollment.views import SEND_LIMIT
 from enrollment.views import refused
 from enrollment.views import send_sms_code
-from idp import runtime
 from idp import web_session
-from idp.clock import utcnow
-from idp.extensions import db
-from idp.extensions import limiter
+from kernel import runtime
+from kernel.clock import utcnow
+from kernel.errors import DomainError
+from kernel.extensions import db
+from kernel.extensions import limiter
 
 JOURNEY_KEY = "registration"
 TYPED_KEY = "registration_typed"

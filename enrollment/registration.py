@@ -20,18 +20,19 @@ from flask_babel import lazy_gettext as _l
 
 from accounts import audit
 from accounts import children
+from accounts import claiming
 from accounts import merging
 from accounts import sms_codes
 from accounts import states
-from accounts.errors import DomainError
 from accounts.models import Account
 from accounts.models import AccountOrigin
 from accounts.models import AccountState
 from accounts.passwords import PasswordService
 from accounts.passwords import validate_chosen_password
 from accounts.terms import record_terms
-from idp.config import AccountRules
-from idp.extensions import db
+from kernel.config import AccountRules
+from kernel.errors import DomainError
+from kernel.extensions import db
 from registry import matching
 from registry.models import Pupil
 
@@ -130,7 +131,7 @@ def verify(challenge_id: str | None, code: str, *, now: dt.datetime, secret: str
     guardians = matching.guardians_matching(
         challenge.context["last_name"], challenge.context["first_name"], challenge.mobile
     )
-    accounts = matching.live_accounts_of(guardians)
+    accounts = claiming.live_accounts_of(guardians)
     if not accounts:
         challenge.context = {**challenge.context, "stage": "unknown"}
         raise NumberNotRecognised()

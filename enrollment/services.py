@@ -11,48 +11,22 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import current_app
-from flask_babel import lazy_gettext as _l
-
+from accounts import activation_email
 from accounts import audit
 from accounts import children
 from accounts import email_links
+from accounts import sessions
 from accounts import states
 from accounts.authentication import TemporaryPasswordExpired
-from accounts.errors import DomainError
 from accounts.errors import ForbiddenTransition
 from accounts.models import Account
 from accounts.models import AccountState
 from accounts.passwords import PasswordService
 from accounts.passwords import validate_chosen_password
 from accounts.terms import record_terms
-from idp import runtime
-from idp.clock import paris_today
-from idp.config import AccountRules
-from messaging.compose import compose_email
+from kernel.clock import paris_today
+from kernel.config import AccountRules
 from registry.models import Pupil
-
-
-class NoEmail(DomainError):
-    code = "no_email"
-    message = _l("Aucune adresse électronique n'est renseignée pour ce compte.")
-
-
-def external_url(endpoint: str, **values) -> str:
-    """An absolute address on PUBLIC_URL (never the request's Host header), usable from
-    the console, the CLI and jobs as well as from a page."""
-    public = runtime.settings().public_url.rstrip("/")
-    scheme, _, rest = public.partition("://")
-    host, _, script = rest.partition("/")
-    adapter = current_app.url_map.bind(
-        host, url_scheme=scheme, script_name="/" + script if script else None
-    )
-    return adapter.build(endpoint, values, force_external=True)
-
-
-def product_context() -> dict:
-    product = runtime.settings().product
-    return {"product": product, "service_url": product.service_url, "help_url": product.help_url}
 
 
 def named_child(account: Account) -> Pupil | None:
@@ -95,41 +69,7 @@ def activate_with_temporary_password(
     passwords.set_chosen(account, password)
     record_terms(account, version=rules.terms_version, now=now)
     states.start_activation(account, now=now)
-    send_activation_email(account, email, now=now)
-
-
-def send_activation_email(account: Account, email: str, *, now: dt.datetime):
-    """Letter C07 with a fresh activation link, valid 3 months (SPEC §4); older links
-    stop working. The address becomes the account's email, unconfirmed until the link
-    is clicked (SPEC §5: a director's correction in the resend dialog too).
-    Used by the activation journey and by the console's «Renvoyer un courriel
-    d'activation» (004 §5.6). Returns the composed message; the caller commits."""
-    if account.state != AccountState.ACTIVATING:
-        raise ForbiddenTransition(move="send_activation_email", state=account.state.value)
-    address = (email or "").strip().lower()
-    if not address:
-        raise NoEmail()
-    if account.email != address:
-        account.email = address
-        account.email_verified = False
-    rules = runtime.settings().accounts
-    token = email_links.issue(
-        account,
-        email_links.ACTIVATION,
-        address,
-        now=now,
-        validity=dt.timedelta(days=rules.activation_link_validity_days),
-    )
-    return compose_email(
-        address,
-        "C07",
-        {
-            "identifier": account.identifier,
-            "link": external_url("enrollment.confirm_email", token=token),
-            **product_context(),
-        },
-        now=now,
-    )
+    activation_email.send_activation_email(account, email, now=now)
 
 
 def confirm_activation_link(token: str, *, now: dt.datetime) -> Account:
@@ -149,7 +89,6 @@ def choose_new_password(
 ) -> None:
     """A temporary password given after a reset is replaced by the parent's own one
     (the state never changes, SPEC §4); other sessions of the account end."""
-    from idp import sessions
 
     if not account.must_change_password:
         raise ForbiddenTransition(move="choose_password", state=account.state.value)

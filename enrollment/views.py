@@ -13,8 +13,8 @@ from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 
+from accounts import activation_email
 from accounts import email_links
-from accounts.errors import DomainError
 from accounts.models import AccountState
 from accounts.sms_codes import SmsChallenge
 from enrollment import bp
@@ -23,12 +23,15 @@ from enrollment.forms import ActivationForm
 from enrollment.forms import ChoosePasswordForm
 from enrollment.forms import ConfirmForm
 from enrollment.forms import ResendActivationForm
-from idp import runtime
 from idp import web_session
-from idp.clock import paris
-from idp.clock import utcnow
-from idp.extensions import db
-from idp.extensions import limiter
+from kernel import runtime
+from kernel.clock import paris
+from kernel.clock import utcnow
+from kernel.errors import DomainError
+from kernel.extensions import db
+from kernel.extensions import limiter
+from messaging.delivery import latest_outcome
+from messaging.models import Channel
 
 # Flask-Limiter, per client address, on every page that checks a guessable secret or sends.
 GUESS_LIMIT = "20 per hour"
@@ -117,7 +120,7 @@ def awaiting_email():
     error = None
     if form.validate_on_submit():
         try:
-            services.send_activation_email(account, form.email.normalised, now=now)
+            activation_email.send_activation_email(account, form.email.normalised, now=now)
         except DomainError as exc:
             error = refused(exc)
         else:
@@ -202,8 +205,6 @@ def send_sms_code(field, send: Callable[[], SmsChallenge], *, now) -> SmsChallen
 def sms_delivery_problem(challenge, *, now) -> str | None:
     """docs/messaging.md: an SMS that could not be sent does not use up the code nor the
     number's allowance; the parent reads why (a landline, an invalid number…)."""
-    from messaging.delivery import latest_outcome
-    from messaging.models import Channel
 
     delivery = latest_outcome(Channel.SMS, challenge.mobile, since=now)
     if delivery is not None and delivery.failed:

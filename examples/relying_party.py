@@ -3,21 +3,26 @@ Authlib's Flask client: authorization code + PKCE S256, ID token checked against
 the JWKS, userinfo for the parent's name and children, RP-initiated logout, and a
 back-channel logout endpoint that ends the local session when Guichet says so.
 
-    python -m examples.relying_party livret-scolaire [GUICHET_URL]   # http://127.0.0.1:5101/
-    python -m examples.relying_party inscription [GUICHET_URL]       # http://127.0.0.1:5102/
+    python -m examples.relying_party SERVICES.json livret-scolaire [GUICHET_URL]
+    python -m examples.relying_party SERVICES.json inscription [GUICHET_URL]
 
-Each is registered in Guichet by `guichet clients ensure-demo` (make demo does it).
-Sessions are kept in this process's memory: it is a demo, not a template for a
+It is an independent service: it imports nothing of Guichet and takes its client
+settings from a JSON file, a list of services each with `client_id`,
+`client_secret`, `name`, `scope` and `port` (the demo's is demo/services.json,
+registered in Guichet by `guichet demo services`; make demo does both). Sessions
+are kept in this process's memory: it is a demo, not a template for a
 production service.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import sys
 import threading
+from pathlib import Path
 
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.flask_client import OAuth
@@ -31,8 +36,6 @@ from flask import url_for
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
-
-from idp.oidc_cli import DEMO_CLIENTS
 
 EVENT = "http://schemas.openid.net/event/backchannel-logout"
 
@@ -61,19 +64,19 @@ a.btn{background:#000091;color:#fff;padding:.5rem 1rem;text-decoration:none;disp
 
 
 def create_app(
-    client_name: str,
+    demo: dict,
     *,
     issuer: str | None = None,
     base: str | None = None,
     others: list[str] | None = None,
 ) -> Flask:
-    """The demo service `client_name`; `base` is its own address (default from its port)."""
-    demo = next(d for d in DEMO_CLIENTS if d["client_id"] == client_name)
+    """The service described by `demo` (client_id, client_secret, name, scope, port);
+    `base` is its own address (default from its port), `others` the demo services to
+    link to."""
     issuer = (issuer or os.environ.get("GUICHET_URL", "http://127.0.0.1:5000")).rstrip("/")
     host = os.environ.get("DEMO_HOST", "127.0.0.1")
     base = base or f"http://{host}:{demo['port']}"
-    if others is None:
-        others = [f"http://{host}:{d['port']}/" for d in DEMO_CLIENTS if d is not demo]
+    others = others or []
 
     app = Flask(__name__)
     app.config.update(
@@ -163,13 +166,15 @@ def create_app(
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) not in (1, 2) or argv[0] not in {d["client_id"] for d in DEMO_CLIENTS}:
-        print("usage: python -m examples.relying_party livret-scolaire|inscription [GUICHET_URL]")
+    services = json.loads(Path(argv[0]).read_text(encoding="utf-8")) if argv else []
+    demo = next((d for d in services if len(argv) > 1 and d["client_id"] == argv[1]), None)
+    if demo is None or len(argv) > 3:
+        print("usage: python -m examples.relying_party SERVICES.json CLIENT_ID [GUICHET_URL]")
         return 2
-    demo = next(d for d in DEMO_CLIENTS if d["client_id"] == argv[0])
     host = os.environ.get("DEMO_HOST", "127.0.0.1")
-    issuer = argv[1] if len(argv) == 2 else None
-    create_app(argv[0], issuer=issuer).run(host=host, port=demo["port"], threaded=True)
+    issuer = argv[2] if len(argv) == 3 else None
+    others = [f"http://{host}:{d['port']}/" for d in services if d is not demo]
+    create_app(demo, issuer=issuer, others=others).run(host=host, port=demo["port"], threaded=True)
     return 0
 
 

@@ -29,9 +29,9 @@ from joserfc.jwk import KeySet
 from joserfc.jwk import OctKey
 from joserfc.jws import extract_compact
 
-from accounts.errors import DomainError
-from idp.config import FranceConnectConfig
-from idp.config import Settings
+from kernel.config import FranceConnectConfig
+from kernel.config import Settings
+from kernel.errors import DomainError
 
 log = logging.getLogger(__name__)
 

@@ -18,24 +18,30 @@ from federation import forms
 from federation.client import FranceConnectError
 from federation.views import franceconnect
 from federation.views import same_text
-from idp.clock import utcnow
-from idp.extensions import db
 from idp.logout import dispatch_pending
 from idp.logout import sign_out_browser
+from idp.logout import signed_out
+from kernel.clock import utcnow
+from kernel.extensions import db
 
 log = logging.getLogger(__name__)
 
 LOGOUT_KEY = "fc_logout_state"
 
 
+@signed_out.connect
+def _chain_after_sign_out(_app, *, login, then):
+    """The provider's sign-out (its end-session endpoint) goes on to FranceConnect."""
+    return chain_sign_out(login, then=then)
+
+
 def chain_sign_out(login, *, then: str | None = None):
     """After Guichet's own sign-out: the redirect to FranceConnect's logout when the
     session came from FranceConnect (SPEC §6.4), else None.
 
-    `idp.logout` calls this with the session `web_session.sign_out` (or its
-    end-session endpoint) ended; `then` is where to go once FranceConnect sends the
-    browser back (a relying party's validated post_logout_redirect_uri), else our
-    «vous êtes déconnecté» page."""
+    `login` is the session the sign-out ended; `then` is where to go once
+    FranceConnect sends the browser back (a relying party's validated
+    post_logout_redirect_uri), else our «vous êtes déconnecté» page."""
     if login is None or not login.upstream_id_token:
         return None
     state = secrets.token_urlsafe(24)

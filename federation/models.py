@@ -18,7 +18,7 @@ from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
 from accounts.models import Account
-from idp.extensions import db
+from kernel.extensions import db
 
 
 class FranceConnectLink(db.Model):

@@ -20,19 +20,20 @@ from flask_babel import lazy_gettext as _l
 
 from accounts import audit
 from accounts import children
+from accounts import claiming
 from accounts import merging
 from accounts import sms_codes
 from accounts import states
 from accounts import throttle
-from accounts.contact import normalise_mobile
-from accounts.errors import DomainError
 from accounts.models import Account
 from accounts.models import AccountOrigin
 from accounts.models import AccountState
 from accounts.terms import record_terms
 from federation.client import FranceConnectIdentity
 from federation.models import FranceConnectLink
-from idp.extensions import db
+from kernel.contact import normalise_mobile
+from kernel.errors import DomainError
+from kernel.extensions import db
 from registry import matching
 from registry.models import Pupil
 
@@ -202,7 +203,7 @@ def matching_accounts(identity: FranceConnectIdentity, mobile_e164: str) -> list
         for first in identity.first_name_candidates():
             for guardian in matching.guardians_matching(last, first, mobile_e164):
                 guardians[guardian.id] = guardian
-    return matching.live_accounts_of(list(guardians.values()))
+    return claiming.live_accounts_of(list(guardians.values()))
 
 
 def send_code(

@@ -19,8 +19,6 @@ from flask import session
 from flask import url_for
 from flask_babel import gettext as _
 
-from accounts.contact import mask_mobile
-from accounts.errors import DomainError
 from accounts.sms_codes import CodeWrongOrExpired
 from federation import bp
 from federation import forms
@@ -32,11 +30,13 @@ from federation.client import InvalidResponse
 from federation.client import ProviderRefused
 from federation.client import ProviderUnavailable
 from federation.client import StaleRequest
-from idp import runtime
 from idp import web_session
-from idp.clock import utcnow
-from idp.extensions import db
-from idp.extensions import limiter
+from kernel import runtime
+from kernel.clock import utcnow
+from kernel.contact import mask_mobile
+from kernel.errors import DomainError
+from kernel.extensions import db
+from kernel.extensions import limiter
 from messaging.delivery import latest_outcome
 from messaging.models import Channel
 

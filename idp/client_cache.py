@@ -24,9 +24,9 @@ import weakref
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from idp.extensions import db
 from idp.oauth_models import ClientRules
 from idp.oauth_models import OidcClient
+from kernel.extensions import db
 
 CLIENT_CACHE_SECONDS = 5.0
 

@@ -9,12 +9,17 @@ from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 
-from accounts.errors import DomainError
 from idp.claims import SCOPES
-from idp.extensions import db
 from idp.oauth_models import AUTH_METHODS
+from idp.oauth_models import AuthorizationCode
+from idp.oauth_models import Consent
+from idp.oauth_models import LogoutDelivery
 from idp.oauth_models import OidcClient
+from idp.oauth_models import SessionService
+from idp.oauth_models import Token
 from idp.oauth_models import digest
+from kernel.errors import DomainError
+from kernel.extensions import db
 
 
 class ClientError(DomainError):
@@ -125,11 +130,6 @@ def list_clients() -> list[OidcClient]:
 
 def remove_client(client_id: str) -> None:
     """The service and everything issued to it (codes, tokens, consents) go."""
-    from idp.oauth_models import AuthorizationCode
-    from idp.oauth_models import Consent
-    from idp.oauth_models import LogoutDelivery
-    from idp.oauth_models import SessionService
-    from idp.oauth_models import Token
 
     client = get_client(client_id)
     for model in (AuthorizationCode, Token, Consent, SessionService, LogoutDelivery):

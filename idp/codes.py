@@ -19,10 +19,10 @@ from sqlalchemy import bindparam
 from sqlalchemy import select
 
 from accounts.models import Account
-from idp.extensions import db
+from accounts.sessions import LoginSession
 from idp.oauth_models import AuthorizationCode
 from idp.oauth_models import digest
-from idp.sessions import LoginSession
+from kernel.extensions import db
 
 codes = AuthorizationCode.__table__
 

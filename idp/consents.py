@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from idp.extensions import db
 from idp.oauth_models import Consent
 from idp.oauth_models import OidcClient
+from kernel.extensions import db
 
 
 def covers(account_id: int, client: OidcClient, scope: str) -> bool:

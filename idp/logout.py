@@ -16,28 +16,46 @@ import secrets
 import threading
 
 import requests
+from blinker import Namespace
 from flask import Flask
 from flask import current_app
 from flask import g
 from joserfc import jwt
 
 from accounts import audit
+from accounts import sessions
 from accounts.models import Account
+from accounts.models import accounts_at_school
 from idp import claims
-from idp import sessions
 from idp import tokens
 from idp import web_session
-from idp.clock import utcnow
-from idp.extensions import db
 from idp.oauth_models import LogoutDelivery
 from idp.oauth_models import OidcClient
 from idp.oauth_models import SessionService
+from kernel import jobs
+from kernel.clock import utcnow
+from kernel.extensions import db
 from keys import services as keys
 
 log = logging.getLogger("guichet.logout")
 
 EVENT = "http://schemas.openid.net/event/backchannel-logout"
 PENDING_KEY = "guichet_logout_deliveries"
+
+signed_out = Namespace().signal("guichet.signed-out")
+"""Sent once a browser's sign-out has committed, with `login` (the session it ended)
+and `then` (where the browser goes next). A receiver may answer with a redirect that
+takes the browser on to an upstream provider's own sign-out: federation chains
+FranceConnect's this way (SPEC §6.4) without the provider knowing of it."""
+
+
+def after_sign_out(login: sessions.LoginSession | None, *, then: str | None = None):
+    """The first redirect a `signed_out` receiver answers with, else None."""
+    app = current_app._get_current_object()
+    for _receiver, response in signed_out.send(app, login=login, then=then):
+        if response is not None:
+            return response
+    return None
 
 
 def sign_out_browser(*, now: dt.datetime) -> sessions.LoginSession | None:
@@ -97,25 +115,13 @@ def revoke_sessions(
     """The operators' safety switch (SPEC §7, 000): end every live session and revoke
     every token, of one school's parents or of everyone. Returns (sessions, tokens,
     delivery ids); the caller commits then dispatches."""
-    from registry.models import Guardian
-    from registry.models import GuardianPupil
-    from registry.models import Pupil
-    from registry.models import School
-
     query = db.select(sessions.LoginSession).where(sessions.LoginSession.ended_at.is_(None))
-    accounts_query = None
-    school = None
+    accounts_query = school_id = None
     if not everyone:
-        school = db.session.scalar(db.select(School).where(School.uai == school_uai))
-        if school is None:
+        found = accounts_at_school(school_uai)
+        if found is None:
             raise LookupError(school_uai)
-        accounts_query = (
-            db.select(Guardian.account_id)
-            .join(GuardianPupil, GuardianPupil.guardian_id == Guardian.id)
-            .join(Pupil, Pupil.id == GuardianPupil.pupil_id)
-            .where(Pupil.school_id == school.id, Guardian.account_id.is_not(None))
-            .distinct()
-        )
+        school_id, accounts_query = found
         query = query.where(sessions.LoginSession.account_id.in_(accounts_query))
     logins = list(db.session.scalars(query))
     delivery_ids = end_sessions(logins, now=now, reason="revoked", keep_offline=False)
@@ -129,7 +135,7 @@ def revoke_sessions(
         "sessions.revoked",
         actor=audit.OPERATOR,
         now=now,
-        school_id=school.id if school else None,
+        school_id=school_id,
         summary=f"{len(logins)} session(s), {count} jeton(s) révoqués",
         details={"school": school_uai, "all": everyone},
     )
@@ -200,18 +206,26 @@ def attempt(delivery_id: int, *, now: dt.datetime) -> bool | None:
 
 
 def dispatch(delivery_ids: list[int]) -> None:
+    """On the job queue when there is one (RQ retries after each interval), else one
+    attempt in a background thread whose failure schedules the next."""
     if not delivery_ids:
         return
-    from messaging.queue import current_queue
-
-    queue = current_queue()
-    if queue is not None:
-        from idp import logout_jobs
-
-        logout_jobs.enqueue(queue, delivery_ids)
+    if jobs.queue() is not None:
+        delays = current_app.extensions["guichet.settings"].oidc.backchannel_retry_intervals_seconds
+        for delivery_id in delivery_ids:
+            # A refused enqueue keeps next_attempt_at: `guichet sessions retry-logouts`.
+            jobs.enqueue(deliver_job, delivery_id, retry_delays=delays, timeout=60)
         return
     app = current_app._get_current_object()
     threading.Thread(target=_attempt_in_thread, args=(app, list(delivery_ids)), daemon=True).start()
+
+
+@jobs.job
+def deliver_job(delivery_id: int) -> str:
+    """The queued delivery: one attempt; no acknowledgement raises for RQ's retry."""
+    if attempt(delivery_id, now=utcnow()) is False:
+        raise jobs.RetryLater(f"logout delivery {delivery_id}")
+    return "done"
 
 
 def _attempt_in_thread(app: Flask, delivery_ids: list[int]) -> None:

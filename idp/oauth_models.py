@@ -26,7 +26,7 @@ from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
 from accounts.models import Account
-from idp.extensions import db
+from kernel.extensions import db
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
 

@@ -8,31 +8,12 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from accounts.errors import DomainError
 from idp import clients as client_service
 from idp import logout
-from idp.clock import utcnow
-from idp.extensions import db
-
-# The two demo services of examples/ (README): fixed ids, ports and secrets.
-DEMO_CLIENTS = [
-    {
-        "client_id": "livret-scolaire",
-        "client_secret": "demo-livret-secret-change-me",
-        "name": "Livret scolaire",
-        "port": 5101,
-        "scope": "openid profile email children offline_access",
-        "trusted": True,
-    },
-    {
-        "client_id": "inscription",
-        "client_secret": "demo-inscription-secret-change-me",
-        "name": "Inscription",
-        "port": 5102,
-        "scope": "openid profile email phone children",
-        "trusted": False,
-    },
-]
+from idp import tokens
+from kernel.clock import utcnow
+from kernel.errors import DomainError
+from kernel.extensions import db
 
 
 def _fail(error: DomainError):
@@ -158,35 +139,6 @@ def remove_command(client_id: str) -> None:
     click.echo(f"Service {client_id} supprimé.")
 
 
-@clients_group.command("ensure-demo")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@with_appcontext
-def ensure_demo_command(host: str) -> None:
-    """Register the two demo services of examples/ if missing (idempotent)."""
-    for demo in DEMO_CLIENTS:
-        base = f"http://{host}:{demo['port']}"
-        try:
-            client_service.get_client(demo["client_id"])
-            click.echo(f"{demo['name']} : déjà enregistré.")
-            continue
-        except client_service.UnknownClient:
-            pass
-        client_service.add_client(
-            name=demo["name"],
-            client_id=demo["client_id"],
-            client_secret=demo["client_secret"],
-            redirect_uris=[base + "/callback"],
-            post_logout_redirect_uris=[base + "/"],
-            backchannel_logout_uri=base + "/backchannel-logout",
-            scope=demo["scope"],
-            trusted=demo["trusted"],
-            sector=f"{host}:{demo['port']}",
-            now=utcnow(),
-        )
-        click.echo(f"{demo['name']} : enregistré ({base}).")
-    db.session.commit()
-
-
 @click.group("sessions")
 def sessions_group() -> None:
     """Parents' sign-in sessions."""
@@ -227,8 +179,6 @@ def retry_logouts_command() -> None:
 @with_appcontext
 def purge_command(keep_days: int) -> None:
     """Delete codes and tokens expired for more than KEEP_DAYS (run it daily)."""
-    from idp import tokens
-
     counts = tokens.purge_expired(now=utcnow(), keep_days=keep_days)
     db.session.commit()
     click.echo(", ".join(f"{name}: {count}" for name, count in counts.items()))

@@ -36,17 +36,18 @@ from flask import session
 from joserfc.jwk import KeySet
 
 from accounts.models import AccountState
-from accounts.secretbox import SecretBox
 from idp import claims as claims_module
 from idp import codes
+from idp import logout
 from idp import tokens
 from idp.client_cache import ClientCache
 from idp.client_cache import RegisteredClient
-from idp.clock import utcnow
-from idp.config import OidcConfig
-from idp.extensions import db
 from idp.oauth_models import OidcClient
 from idp.oauth_models import SessionService
+from kernel.clock import utcnow
+from kernel.config import OidcConfig
+from kernel.extensions import db
+from kernel.secretbox import SecretBox
 from keys import services as keys
 
 server = AuthorizationServer()
@@ -378,7 +379,6 @@ class EndSession(EndSessionEndpoint):
         return query_client(aud) if isinstance(aud, str) else None
 
     def end_session(self, end_session_request) -> None:
-        from idp import logout
 
         g.ended_login = logout.sign_out_browser(now=utcnow())
 

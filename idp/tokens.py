@@ -14,15 +14,17 @@ from collections.abc import Iterable
 
 from flask import current_app
 
+from accounts.account_claims import CLAIMS_COLUMNS
+from accounts.account_claims import AccountClaims
 from accounts.models import Account
-from idp.claims import CLAIMS_COLUMNS
-from idp.claims import AccountClaims
 from idp.claims import Subject
-from idp.clock import utcnow
-from idp.extensions import db
+from idp.oauth_models import AuthorizationCode
+from idp.oauth_models import LogoutDelivery
 from idp.oauth_models import Token
 from idp.oauth_models import UsedAssertion
 from idp.oauth_models import digest
+from kernel.clock import utcnow
+from kernel.extensions import db
 
 tokens_table = Token.__table__
 
@@ -304,8 +306,6 @@ def purge_expired(*, now: dt.datetime, keep_days: int = 1) -> dict[str, int]:
     """Housekeeping: codes, tokens and client-assertion ids past their lifetime for
     more than `keep_days` (a replayed code older than that is refused anyway: it
     no longer exists)."""
-    from idp.oauth_models import AuthorizationCode
-    from idp.oauth_models import LogoutDelivery
 
     before = now - dt.timedelta(days=keep_days)
     token_gone = db.or_(

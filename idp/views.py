@@ -25,33 +25,32 @@ from wtforms.validators import ValidationError
 
 from accounts.authentication import Next
 from accounts.authentication import authenticate
-from accounts.errors import DomainError
 from accounts.models import AccountState
-from federation.logout import chain_sign_out
+from accounts.sessions import LiveLogin
+from accounts.sessions import LoginSession
 from idp import consents
 from idp import logout as logout_service
 from idp import provider
 from idp.claims import CLAIMS_SUPPORTED
 from idp.claims import SCOPES
 from idp.claims import Subject
-from idp.clock import paris_today
-from idp.clock import utcnow
-from idp.extensions import csrf
-from idp.extensions import db
-from idp.extensions import limiter
 from idp.forms import ConfirmForm
 from idp.forms import LoginForm
-from idp.runtime import passwords
-from idp.runtime import settings
-from idp.sessions import LiveLogin
-from idp.sessions import LoginSession
 from idp.web_session import begin_pending
 from idp.web_session import current_live_login
 from idp.web_session import current_login
 from idp.web_session import safe_next
 from idp.web_session import sign_in
+from kernel.clock import paris_today
+from kernel.clock import utcnow
+from kernel.errors import DomainError
+from kernel.extensions import csrf
+from kernel.extensions import db
+from kernel.extensions import limiter
+from kernel.runtime import passwords
+from kernel.runtime import settings
 
-bp = Blueprint("idp", __name__)
+bp = Blueprint("idp", __name__, template_folder="templates")
 
 PENDING_STEPS = {
     Next.ACTIVATE: ("activation", "enrollment.activate"),
@@ -172,7 +171,9 @@ def logout():
     logout_service.dispatch_pending()
     # A session opened through FranceConnect ends there too (SPEC §6.4), then
     # comes back to the service's post_logout_redirect_uri or our own page.
-    upstream = chain_sign_out(g.pop("ended_login", None), then=end_request.redirect_uri)
+    upstream = logout_service.after_sign_out(
+        g.pop("ended_login", None), then=end_request.redirect_uri
+    )
     if upstream is not None:
         return upstream
     if response is not None:

@@ -1,5 +1,5 @@
 """The HTTP edge of parent sign-in: the browser's signed cookie carries the
-server-side session id (idp.sessions) and, between steps of a journey, which
+server-side session id (accounts.sessions) and, between steps of a journey, which
 account the journey is about.
 
 Signing in clears the cookie first (no session fixation). Pages that need a
@@ -19,10 +19,10 @@ from flask import request
 from flask import session
 from flask import url_for
 
+from accounts import sessions
 from accounts.models import Account
-from idp import sessions
-from idp.clock import utcnow
-from idp.extensions import db
+from kernel.clock import utcnow
+from kernel.extensions import db
 
 SESSION_KEY = "login_session"
 PENDING_KEY = "pending"

@@ -8,9 +8,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from accounts.errors import DomainError
-from idp.clock import utcnow
-from idp.extensions import db
+from kernel.clock import utcnow
+from kernel.errors import DomainError
+from kernel.extensions import db
 from keys import services
 
 

@@ -1,5 +1,5 @@
 """The signing keys table: one row per key, its public JWK in clear and its private
-key encrypted (Fernet, `accounts.secretbox.SecretBox`)."""
+key encrypted (Fernet, `kernel.secretbox.SecretBox`)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlalchemy import String
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
-from idp.extensions import db
+from kernel.extensions import db
 
 
 class KeyStatus(enum.StrEnum):

@@ -20,9 +20,9 @@ from joserfc.jwk import ECKey
 from joserfc.jwk import Key
 from joserfc.jwk import RSAKey
 
-from accounts.errors import DomainError
-from accounts.secretbox import SecretBox
-from idp.extensions import db
+from kernel.errors import DomainError
+from kernel.extensions import db
+from kernel.secretbox import SecretBox
 from keys.models import KeyStatus
 from keys.models import SigningKey
 

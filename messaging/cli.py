@@ -1,4 +1,4 @@
-"""`guichet outbox` (read the recorded messages) and `guichet worker` (the job queue)."""
+"""`guichet outbox`: read the recorded messages."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import click
 from flask.cli import with_appcontext
 
-from idp.clock import paris
+from kernel.clock import paris
 from messaging import outbox
 from messaging.models import Channel
 from messaging.models import MessageStatus
@@ -59,21 +59,3 @@ def outbox_command(to: str | None, as_json: bool, limit: int) -> None:
             click.echo(f"Objet : {message.subject}")
         click.echo(message.body.rstrip())
         click.echo("")
-
-
-@click.command("worker")
-@click.option("--burst", is_flag=True, help="S'arrêter quand la file est vide.")
-@with_appcontext
-def worker_command(burst: bool) -> None:
-    """Send queued messages and their retries (needs REDIS_URL); runs until stopped."""
-    from messaging.queue import current_queue
-    from messaging.queue import run_worker
-
-    queue = current_queue()
-    if queue is None:
-        raise click.ClickException(
-            "REDIS_URL n'est pas configuré : sans file d'attente, les messages sont envoyés "
-            "directement par le service et aucun worker n'est nécessaire."
-        )
-    click.echo(f"Worker de la file « {queue.name} » démarré.")
-    run_worker(burst=burst)

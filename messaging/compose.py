@@ -21,8 +21,8 @@ import uuid
 from flask import render_template
 from jinja2 import TemplateNotFound
 
-from accounts.contact import normalise_mobile
-from idp.extensions import db
+from kernel.contact import normalise_mobile
+from kernel.extensions import db
 from messaging.models import Channel
 from messaging.models import Message
 from messaging.models import MessageStatus

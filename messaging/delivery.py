@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 
-from idp.extensions import db
+from kernel.extensions import db
 from messaging.models import Channel
 from messaging.models import Message
 from messaging.models import MessageStatus

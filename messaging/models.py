@@ -18,7 +18,7 @@ from sqlalchemy import Text
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
-from idp.extensions import db
+from kernel.extensions import db
 
 
 class Channel(enum.StrEnum):

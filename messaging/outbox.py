@@ -7,8 +7,8 @@ sent: numbers are matched in international form whatever way they are typed
 
 from __future__ import annotations
 
-from accounts.contact import normalise_mobile
-from idp.extensions import db
+from kernel.contact import normalise_mobile
+from kernel.extensions import db
 from messaging.models import Channel
 from messaging.models import Message
 

@@ -21,7 +21,7 @@ from email.utils import format_datetime
 from email.utils import make_msgid
 from email.utils import parseaddr
 
-from idp.config import MessagingConfig
+from kernel.config import MessagingConfig
 from messaging.models import Message
 from messaging.transports import ErrorCode
 from messaging.transports import SendResult

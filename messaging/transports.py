@@ -5,6 +5,7 @@ in the `messages` table, which `guichet outbox` and the development page read.
 `twilio` (SMS, `messaging.twilio_sms`) and `smtp` (email, `messaging.smtp_mail`)
 reach the outside world; every failure they meet becomes a `TransportError`
 saying whether another attempt could help and why, in a stable `ErrorCode`.
+`messaging.backends` builds the configured ones.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import logging
 from dataclasses import dataclass
 from typing import Protocol
 
-from idp.config import MessagingConfig
 from messaging.models import Message
 
 log = logging.getLogger("guichet.messaging")
@@ -66,32 +66,3 @@ class OutboxMail:
     def send(self, message: Message) -> SendResult:
         log.info("Email to %s kept in the outbox: %s", message.recipient, message.subject)
         return SendResult()
-
-
-SMS_BACKENDS = ("console", "twilio")
-MAIL_BACKENDS = ("outbox", "smtp")
-
-
-def build_transports(config: MessagingConfig) -> dict[str, Transport]:
-    """The configured transports; a missing credential fails at start, not at the first send."""
-    if config.sms_backend not in SMS_BACKENDS:
-        raise ValueError(
-            f"SMS_BACKEND={config.sms_backend!r} is not available (one of {SMS_BACKENDS})"
-        )
-    if config.mail_backend not in MAIL_BACKENDS:
-        raise ValueError(
-            f"MAIL_BACKEND={config.mail_backend!r} is not available (one of {MAIL_BACKENDS})"
-        )
-    if config.sms_backend == "twilio":
-        from messaging.twilio_sms import TwilioSms
-
-        sms: Transport = TwilioSms(config)
-    else:
-        sms = ConsoleSms()
-    if config.mail_backend == "smtp":
-        from messaging.smtp_mail import SmtpMail
-
-        mail: Transport = SmtpMail(config)
-    else:
-        mail = OutboxMail()
-    return {"sms": sms, "email": mail}

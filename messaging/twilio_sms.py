@@ -17,7 +17,7 @@ from twilio.base.exceptions import TwilioException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from idp.config import MessagingConfig
+from kernel.config import MessagingConfig
 from messaging.models import Message
 from messaging.transports import ErrorCode
 from messaging.transports import SendResult

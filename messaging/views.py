@@ -21,10 +21,10 @@ from markupsafe import escape
 from twilio.request_validator import RequestValidator
 from twilio.request_validator import get_signature_algorithm
 
-from idp.clock import paris
-from idp.extensions import csrf
-from idp.extensions import db
-from idp.runtime import settings
+from kernel.clock import paris
+from kernel.extensions import csrf
+from kernel.extensions import db
+from kernel.runtime import settings
 from messaging import bp
 from messaging import outbox
 from messaging.delivery import record_provider_failure

@@ -3,7 +3,7 @@
 from alembic import context
 from flask import current_app
 
-from idp.extensions import db
+from kernel.extensions import db
 
 target_metadata = db.metadata
 

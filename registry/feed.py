@@ -4,7 +4,7 @@ A feed is a folder of four `;`-separated UTF-8 CSV files, as the AAF directory
 delivers the first-degree registry (ONDE): `ecoles.csv`, `eleves.csv`,
 `responsables.csv`, `liens.csv`. Each line is parsed on its own into a small
 tuple, or refused with a French reason; checks across lines and files
-(duplicates, unknown references) are registry.staging's.
+(duplicates, unknown references) are registry_import.staging's.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from accounts.contact import normalise_email
-from accounts.contact import normalise_mobile
+from kernel.contact import normalise_email
+from kernel.contact import normalise_mobile
+from kernel.names import ascii_fold
 from registry.models import Admission
 from registry.models import Level
 
@@ -244,6 +245,4 @@ def _fold(text: str) -> str:
     lowered = text.strip().lower()
     if lowered.isascii():
         return lowered
-    from accounts.identifiers import ascii_fold
-
     return ascii_fold(lowered).strip()

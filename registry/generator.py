@@ -17,7 +17,8 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from accounts.contact import normalise_mobile
+from kernel.contact import normalise_mobile
+from kernel.names import ascii_fold
 from registry import feed
 from registry.models import Level
 
@@ -314,8 +315,6 @@ class FeedGenerator:
         return f"0{digits}"
 
     def _email(self, first: str, last: str) -> str:
-        from accounts.identifiers import ascii_fold
-
         local = ascii_fold(f"{first}.{last}").replace(" ", "").replace("'", "")
         return f"{local}{self.random.randrange(1000)}@example.org"
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
-from idp.extensions import db
+from kernel.extensions import db
 
 if TYPE_CHECKING:
     from accounts.models import Account

@@ -17,8 +17,8 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.serving import make_server
 
-from idp import create_app
-from idp.extensions import db
+from guichet import create_app
+from kernel.extensions import db
 from tests import factories
 
 NOW = dt.datetime(2026, 11, 24, 9, 30)
@@ -80,7 +80,7 @@ def base_config(database_url, redis_url, tmp_path_factory) -> dict:
     }
     app = create_app(config)
     with app.app_context():
-        from idp.migrations import upgrade
+        from guichet.migrations import upgrade
 
         upgrade()
         db.engine.dispose()

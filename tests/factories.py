@@ -10,8 +10,8 @@ from accounts.identifiers import allocate_identifier
 from accounts.models import Account
 from accounts.models import AccountOrigin
 from accounts.models import AccountState
-from idp import runtime
-from idp.extensions import db
+from kernel import runtime
+from kernel.extensions import db
 from registry.models import Admission
 from registry.models import Guardian
 from registry.models import GuardianPupil
@@ -155,9 +155,9 @@ def set_state(account: Account, state: AccountState, *, now=NOW) -> Account:
 
 def sign_in_client(client, account: Account, *, amr=("pwd",), now=None):
     """Open a server-side session for `account` and bind the test client to it."""
-    from idp import sessions
-    from idp.clock import utcnow
+    from accounts import sessions
     from idp.web_session import SESSION_KEY
+    from kernel.clock import utcnow
 
     login = sessions.open_session(account, now=now or utcnow(), amr=list(amr))
     db.session.commit()

@@ -14,9 +14,9 @@ from flask import render_template
 from accounts import throttle
 from accounts.models import AccountState
 from idp import clients
-from idp import runtime
-from idp.clock import utcnow
-from idp.extensions import db
+from kernel import runtime
+from kernel.clock import utcnow
+from kernel.extensions import db
 from messaging.models import Channel
 from messaging.models import Message
 from messaging.models import MessageStatus

@@ -3,7 +3,7 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from idp.extensions import db
+from kernel.extensions import db
 
 
 def test_migrations_match_the_models(app_ctx):
@@ -32,7 +32,7 @@ def test_pages_carry_security_headers(client):
 
 
 def test_secret_key_is_generated_once_into_the_instance_folder(tmp_path):
-    from idp.config import Settings
+    from kernel.config import Settings
 
     first = Settings.from_env({}, tmp_path)
     second = Settings.from_env({}, tmp_path)
@@ -42,7 +42,7 @@ def test_secret_key_is_generated_once_into_the_instance_folder(tmp_path):
 
 
 def test_postgres_urls_use_psycopg3(tmp_path):
-    from idp.config import Settings
+    from kernel.config import Settings
 
     settings = Settings.from_env({"DATABASE_URL": "postgres://u@h/db"}, tmp_path)
     assert settings.database_url == "postgresql+psycopg://u@h/db"

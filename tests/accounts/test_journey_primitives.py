@@ -12,9 +12,9 @@ from accounts import merging
 from accounts import sms_codes
 from accounts import throttle
 from accounts.models import AccountState
-from idp import runtime
-from idp.config import AccountRules
-from idp.extensions import db
+from kernel import runtime
+from kernel.config import AccountRules
+from kernel.extensions import db
 from messaging.models import Message
 from tests import factories
 

@@ -8,10 +8,10 @@ import pytest
 from accounts.errors import PasswordPolicyError
 from accounts.passwords import generate_temporary_password
 from accounts.passwords import validate_chosen_password
-from accounts.secretbox import SecretBox
-from idp import runtime
-from idp.config import PasswordPolicy
-from idp.extensions import db
+from kernel import runtime
+from kernel.config import PasswordPolicy
+from kernel.extensions import db
+from kernel.secretbox import SecretBox
 from tests import factories
 
 

@@ -10,7 +10,7 @@ from accounts.errors import ForbiddenTransition
 from accounts.models import AccountOrigin
 from accounts.models import AccountState
 from accounts.models import AuditEvent
-from idp.extensions import db
+from kernel.extensions import db
 from tests import factories
 
 NOW = dt.datetime(2026, 11, 24, 9, 30)

@@ -7,7 +7,7 @@ import pytest
 from accounts import audit
 from accounts import throttle
 from accounts.models import AuditEvent
-from idp.extensions import db
+from kernel.extensions import db
 from tests import factories
 
 NOW = dt.datetime(2026, 11, 24, 9, 30)

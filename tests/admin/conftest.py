@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import pytest
 
 from accounts.models import Director
-from idp import runtime
-from idp.extensions import db
+from kernel import runtime
+from kernel.extensions import db
 from tests import factories
 
 DIRECTOR_PASSWORD = "Directeur1"  # noqa: S105 - test secret

@@ -8,7 +8,7 @@ import json
 from accounts.models import AuditEvent
 from accounts.models import Director
 from admin.models import DirectorSession
-from idp.extensions import db
+from kernel.extensions import db
 from tests import factories
 from tests.admin.conftest import DIRECTOR_PASSWORD
 from tests.admin.conftest import make_director
@@ -177,7 +177,7 @@ def test_locked_director_is_unlocked_by_an_operator_and_password_reset(console_a
     client = console_app.test_client()
     runner = console_app.test_cli_runner()
     from accounts import throttle
-    from idp.clock import utcnow
+    from kernel.clock import utcnow
 
     with console_app.app_context():
         for _ in range(20):

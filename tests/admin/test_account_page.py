@@ -8,8 +8,8 @@ import datetime as dt
 from accounts import throttle
 from accounts.models import AccountState
 from accounts.models import AuditEvent
-from idp import runtime
-from idp.extensions import db
+from kernel import runtime
+from kernel.extensions import db
 from tests import factories
 from tests.admin.conftest import family
 from tests.admin.conftest import text

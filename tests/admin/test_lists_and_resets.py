@@ -9,8 +9,8 @@ from pypdf import PdfReader
 
 from accounts.models import AccountState
 from accounts.models import AuditEvent
-from idp import runtime
-from idp.extensions import db
+from kernel import runtime
+from kernel.extensions import db
 from messaging.models import Message
 from tests import factories
 from tests.admin.conftest import family

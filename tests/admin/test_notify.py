@@ -14,8 +14,8 @@ from accounts.models import AuditEvent
 from admin.models import LetterBatch
 from admin.services import Channel
 from admin.services import choose_letter
-from idp import runtime
-from idp.extensions import db
+from kernel import runtime
+from kernel.extensions import db
 from messaging.models import Message
 from tests import factories
 from tests.admin.conftest import family

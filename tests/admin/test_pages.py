@@ -11,7 +11,7 @@ from accounts import throttle
 from accounts.models import AccountState
 from accounts.models import AuditEvent
 from admin.models import LetterBatch
-from idp.extensions import db
+from kernel.extensions import db
 from messaging.delivery import batch_progress
 from tests import factories
 from tests.admin.conftest import family

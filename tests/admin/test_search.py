@@ -8,7 +8,7 @@ import pytest
 
 from accounts import states
 from accounts.models import AccountState
-from idp.extensions import db
+from kernel.extensions import db
 from registry.models import Admission
 from tests import factories
 from tests.admin.conftest import family

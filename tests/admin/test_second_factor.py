@@ -8,7 +8,7 @@ import re
 
 from admin import totp
 from admin.models import DirectorSession
-from idp.extensions import db
+from kernel.extensions import db
 from tests import factories
 from tests.admin.conftest import make_director
 from tests.admin.conftest import sign_in

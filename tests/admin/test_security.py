@@ -11,7 +11,7 @@ from accounts import throttle
 from accounts.models import AccountState
 from admin import services
 from admin.models import LetterBatch
-from idp.extensions import db
+from kernel.extensions import db
 from tests import factories
 from tests.admin.conftest import family
 from tests.admin.conftest import make_director
@@ -32,7 +32,7 @@ def foreign(console):
     for _ in range(20):
         throttle.record_failure("password", "password:x", now=factories.NOW, account=account)
     other_director = make_director("d.autre", schools=[console.other_school])
-    from idp import runtime
+    from kernel import runtime
 
     letters = services.notify(
         [account],

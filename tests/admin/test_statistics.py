@@ -10,7 +10,7 @@ import pytest
 from accounts import states
 from accounts.models import AccountState
 from admin import stats
-from idp.extensions import db
+from kernel.extensions import db
 from registry.models import Level
 from tests import factories
 from tests.admin.conftest import text

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from idp.extensions import db
+from kernel.extensions import db
 from messaging.models import Message
 
 

@@ -10,9 +10,9 @@ import pytest
 import time_machine
 
 from accounts.models import AccountState
-from idp.clock import utcnow
-from idp.extensions import db
-from idp.sessions import LoginSession
+from accounts.sessions import LoginSession
+from kernel.clock import utcnow
+from kernel.extensions import db
 from tests import factories
 from tests.enrollment.conftest import code_in
 from tests.enrollment.conftest import last_message

@@ -10,12 +10,12 @@ import pytest
 import time_machine
 
 from accounts import email_links
+from accounts.activation_email import send_activation_email
 from accounts.errors import ForbiddenTransition
 from accounts.models import AccountState
-from enrollment.services import send_activation_email
-from idp import runtime
-from idp.clock import utcnow
-from idp.extensions import db
+from kernel import runtime
+from kernel.clock import utcnow
+from kernel.extensions import db
 from tests import factories
 from tests.enrollment.conftest import last_message
 from tests.enrollment.conftest import link_in

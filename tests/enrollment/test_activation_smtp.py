@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 
+from accounts.activation_email import send_activation_email
 from accounts.models import AccountState
-from enrollment.services import send_activation_email
-from idp.clock import utcnow
-from idp.extensions import db
+from kernel.clock import utcnow
+from kernel.extensions import db
 from tests import factories
 from tests.messaging.conftest import plain_relay  # noqa: F401  (fixture)
 from tests.messaging.conftest import plain_settings

@@ -22,8 +22,8 @@ def test_the_resend_button_of_the_account_page_carries_a_valid_token(client, act
     import re
 
     from enrollment import profile
-    from idp.clock import utcnow
-    from idp.extensions import db
+    from kernel.clock import utcnow
+    from kernel.extensions import db
     from tests import factories
 
     profile.request_email_change(activated_account, "nouvelle@example.org", now=utcnow())

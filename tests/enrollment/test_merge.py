@@ -10,13 +10,13 @@ import pytest
 import time_machine
 
 from accounts import children
-from accounts.errors import DomainError
 from accounts.models import AccountState
 from accounts.models import AuditEvent
 from accounts.models import ChildExclusion
-from idp import runtime
-from idp.extensions import db
-from idp.sessions import LoginSession
+from accounts.sessions import LoginSession
+from kernel import runtime
+from kernel.errors import DomainError
+from kernel.extensions import db
 from tests import factories
 from tests.enrollment.conftest import text
 

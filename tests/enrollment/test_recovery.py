@@ -10,8 +10,8 @@ import pytest
 import time_machine
 
 from accounts.models import AccountState
-from idp.extensions import db
-from idp.sessions import LoginSession
+from accounts.sessions import LoginSession
+from kernel.extensions import db
 from messaging.models import Message
 from tests import factories
 from tests.enrollment.conftest import code_in
@@ -145,7 +145,7 @@ def test_lost_password_by_email_end_to_end(client, activated, clock):
     assert activated.state == AccountState.ACTIVATED
     assert db.session.get(LoginSession, other_browser.id).ended_reason == "password_reset"
     from accounts.authentication import check_password
-    from idp import runtime
+    from kernel import runtime
 
     assert check_password(activated, "Nouveau2026", passwords=runtime.passwords())
     again = client.post(link, data={"password": "Encore2026", "confirm": "Encore2026"})

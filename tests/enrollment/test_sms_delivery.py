@@ -7,7 +7,7 @@ import pytest
 import responses
 
 from accounts.sms_codes import SmsChallenge
-from idp.extensions import db
+from kernel.extensions import db
 from tests.enrollment.conftest import text
 from tests.messaging.conftest import TWILIO_SETTINGS
 from tests.messaging.conftest import TWILIO_URL

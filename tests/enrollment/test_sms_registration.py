@@ -13,7 +13,7 @@ from accounts.models import AccountOrigin
 from accounts.models import AccountState
 from accounts.models import AuditEvent
 from accounts.models import ChildExclusion
-from idp.extensions import db
+from kernel.extensions import db
 from tests import factories
 from tests.enrollment.conftest import code_in
 from tests.enrollment.conftest import last_message

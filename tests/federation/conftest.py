@@ -13,11 +13,11 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
+from demo.franceconnect import MockClient
+from demo.franceconnect import create_mock_app
+from demo.franceconnect import load_identities
 from federation import client as fc_client
-from federation.mock import MockClient
-from federation.mock import create_mock_app
-from federation.mock import load_identities
-from idp.extensions import db
+from kernel.extensions import db
 from messaging.models import Channel
 from messaging.models import Message
 from tests import factories

@@ -14,19 +14,19 @@ from flask import Blueprint
 from accounts import audit
 from accounts import merging
 from accounts import throttle
-from accounts.contact import mask_mobile
 from accounts.models import Account
 from accounts.models import AccountOrigin
 from accounts.models import AccountState
 from accounts.models import AuditEvent
 from accounts.models import ChildExclusion
+from accounts.sessions import LoginSession
 from federation import services
 from federation.client import FranceConnectIdentity
 from federation.models import FranceConnectLink
 from federation.views import LINKING_KEY
-from idp.clock import utcnow
-from idp.extensions import db
-from idp.sessions import LoginSession
+from kernel.clock import utcnow
+from kernel.contact import mask_mobile
+from kernel.extensions import db
 from tests import factories
 from tests.federation.conftest import last_sms_code
 

@@ -14,9 +14,9 @@ from accounts.models import Account
 from accounts.models import AccountOrigin
 from accounts.models import AccountState
 from accounts.models import AuditEvent
+from accounts.sessions import LoginSession
 from federation.models import FranceConnectLink
-from idp.extensions import db
-from idp.sessions import LoginSession
+from kernel.extensions import db
 from tests.federation.conftest import CAMILLE
 from tests.federation.conftest import NOBODY
 from tests.federation.conftest import THOMAS
@@ -211,7 +211,7 @@ def test_the_button_on_a_services_sign_in_page_comes_back_with_a_code(world):
     """The FranceConnect button of the page `/authorize` shows (a GET form whose
     `next` is a field) leads back to the service's authorization request."""
     from idp import clients
-    from idp.clock import utcnow
+    from kernel.clock import utcnow
 
     _camille_linked(world)
     with world.app.app_context():

@@ -20,10 +20,10 @@ from joserfc.jwk import KeySet
 from joserfc.jwk import OctKey
 from joserfc.jwk import RSAKey
 
+from accounts.sessions import LoginSession
 from federation.models import FranceConnectLink
-from idp.config import FranceConnectConfig
-from idp.extensions import db
-from idp.sessions import LoginSession
+from kernel.config import FranceConnectConfig
+from kernel.extensions import db
 
 ISSUER = "https://fc.example.test"
 CLIENT_ID = FranceConnectConfig.client_id
@@ -345,7 +345,7 @@ def test_rotated_keys_are_fetched_again(fc_app, rsps):
 
 def test_a_linked_identity_signs_in_and_never_leaves_for_another_site(fc_app, rsps):
     from federation.models import FranceConnectLink as Link
-    from idp.clock import utcnow
+    from kernel.clock import utcnow
     from tests import factories
 
     with fc_app.app_context():

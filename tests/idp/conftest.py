@@ -21,8 +21,8 @@ from joserfc.jwk import KeySet
 from werkzeug.serving import make_server
 
 from idp import clients
-from idp.clock import utcnow
-from idp.extensions import db
+from kernel.clock import utcnow
+from kernel.extensions import db
 from keys import services as keys
 from tests import factories
 
@@ -163,7 +163,7 @@ def provider(make_app) -> Iterator[Provider]:
 def _forget_scheduled_logout_retries(app) -> None:
     """RQ retries of a failed back-channel logout (Redis runs) must not outlive the
     test: the queue is this xdist worker's, shared by the next tests."""
-    from messaging.queue import current_queue
+    from kernel.jobs import queue as current_queue
 
     with app.app_context():
         queue = current_queue()
@@ -225,8 +225,8 @@ def deliver_logouts(provider: Provider, *, expected: int) -> None:
     import time
 
     from idp.oauth_models import LogoutDelivery
-    from messaging.queue import current_queue
-    from messaging.queue import run_worker
+    from kernel.jobs import queue as current_queue
+    from kernel.jobs import run_worker
 
     with provider.ctx():
         if current_queue() is not None:

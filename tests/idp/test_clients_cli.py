@@ -1,4 +1,4 @@
-"""`guichet clients add|list|show|remove|ensure-demo`."""
+"""`guichet clients add|list|show|remove`."""
 
 import json
 
@@ -56,11 +56,3 @@ def test_remove_deletes_the_client(runner, app_ctx):
     client_id = json.loads(add(runner, "--json").output)["client_id"]
     assert runner.invoke(args=["clients", "remove", client_id]).exit_code == 0
     assert runner.invoke(args=["clients", "show", client_id]).exit_code != 0
-
-
-def test_ensure_demo_is_idempotent(runner, app_ctx):
-    assert runner.invoke(args=["clients", "ensure-demo"]).exit_code == 0
-    again = runner.invoke(args=["clients", "ensure-demo"])
-    assert again.exit_code == 0 and "déjà enregistré" in again.output
-    listed = json.loads(runner.invoke(args=["clients", "list", "--json"]).output)
-    assert sorted(c["client_id"] for c in listed) == ["inscription", "livret-scolaire"]

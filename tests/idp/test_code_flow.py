@@ -333,8 +333,8 @@ def test_an_account_no_longer_activated_gets_no_code(provider, browser, parent, 
     from accounts import audit
     from accounts import states
     from accounts.models import Account
-    from idp.clock import utcnow
-    from idp.extensions import db
+    from kernel.clock import utcnow
+    from kernel.extensions import db
 
     kept = provider.parent(first_name="Gérald", last_name="Martin")
     with provider.ctx():
@@ -358,8 +358,8 @@ def test_a_temporary_password_posted_to_the_authorization_form_leads_to_activati
     provider, livret
 ):
     from accounts.models import AccountState
-    from idp import runtime
-    from idp.extensions import db
+    from kernel import runtime
+    from kernel.extensions import db
     from tests import factories
 
     with provider.ctx():

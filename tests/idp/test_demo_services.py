@@ -7,8 +7,8 @@ import re
 import pytest
 import requests
 
+from demo.services import demo_services
 from examples.relying_party import create_app
-from idp.oidc_cli import DEMO_CLIENTS
 from tests.idp.conftest import PASSWORD
 from tests.idp.conftest import csrf_token
 from tests.idp.conftest import deliver_logouts
@@ -18,10 +18,11 @@ from tests.idp.conftest import serve
 
 @pytest.fixture
 def services(provider):
-    socks = [listening_socket() for _ in DEMO_CLIENTS]
+    demos = demo_services()
+    socks = [listening_socket() for _ in demos]
     bases = [f"http://127.0.0.1:{sock.getsockname()[1]}" for sock in socks]
     servers = []
-    for demo, sock, base in zip(DEMO_CLIENTS, socks, bases, strict=True):
+    for demo, sock, base in zip(demos, socks, bases, strict=True):
         provider.add_client(
             name=demo["name"],
             client_id=demo["client_id"],
@@ -34,7 +35,7 @@ def services(provider):
             sector=base,
         )
         others = [b + "/" for b in bases if b != base]
-        app = create_app(demo["client_id"], issuer=provider.url, base=base, others=others)
+        app = create_app(demo, issuer=provider.url, base=base, others=others)
         servers.append(serve(app, sock))
     yield bases
     for server in servers:

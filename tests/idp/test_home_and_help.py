@@ -33,7 +33,7 @@ def test_the_help_page_explains_each_way_in_and_links_the_journeys(client):
 
 def test_every_email_links_to_a_help_page_that_exists(client, app):
     with app.app_context():
-        from idp import runtime
+        from kernel import runtime
 
         help_url = runtime.settings().product.help_url
     assert client.get(help_url.removeprefix("http://localhost")).status_code == 200

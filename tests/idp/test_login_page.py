@@ -5,7 +5,7 @@ import re
 import pytest
 
 from accounts.models import AccountState
-from idp.extensions import db
+from kernel.extensions import db
 from tests import factories
 
 

@@ -6,8 +6,8 @@ import datetime as dt
 import requests
 import time_machine
 
-from idp.extensions import db
 from idp.oauth_models import LogoutDelivery
+from kernel.extensions import db
 from tests.idp.conftest import RP
 from tests.idp.conftest import csrf_token
 from tests.idp.conftest import deliver_logouts

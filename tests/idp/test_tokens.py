@@ -4,8 +4,8 @@ consent, and key rotation while older tokens still verify."""
 import requests
 from authlib.integrations.base_client import OAuthError
 
-from idp.clock import utcnow
-from idp.extensions import db
+from kernel.clock import utcnow
+from kernel.extensions import db
 from keys import services as keys
 
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from idp.extensions import db
+from kernel.extensions import db
 from keys import services
 from keys.models import KeyStatus
 from keys.models import SigningKey
@@ -34,8 +34,8 @@ def test_private_key_is_stored_encrypted(box):
 
 
 def test_a_box_with_another_key_cannot_read_the_keys(app_ctx, box):
-    from accounts.errors import EncryptionKeyError
-    from accounts.secretbox import SecretBox
+    from kernel.secretbox import EncryptionKeyError
+    from kernel.secretbox import SecretBox
 
     services.generate("RS256", box=box, now=NOW)
     services.forget_cached_keys()

@@ -4,7 +4,7 @@ import datetime as dt
 
 from flask import Flask
 
-from idp.extensions import db
+from kernel.extensions import db
 from messaging.compose import compose_sms
 from messaging.models import Message
 from messaging.models import MessageStatus

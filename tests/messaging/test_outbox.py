@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from idp.extensions import db
+from kernel.extensions import db
 from messaging.compose import compose_email
 from messaging.compose import compose_sms
 from tests.messaging.conftest import TWILIO_SETTINGS

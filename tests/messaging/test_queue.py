@@ -8,7 +8,9 @@ import pytest
 import responses
 from rq import Queue
 
-from idp.extensions import db
+from kernel.extensions import db
+from kernel.jobs import queue as current_queue
+from kernel.jobs import run_worker
 from messaging.compose import compose_email
 from messaging.compose import compose_sms
 from messaging.compose import new_batch_id
@@ -18,10 +20,8 @@ from messaging.delivery import batch_progress
 from messaging.delivery import outcome
 from messaging.models import Message
 from messaging.models import MessageStatus
-from messaging.queue import current_queue
 from messaging.queue import job_id
 from messaging.queue import requeue_stuck
-from messaging.queue import run_worker
 from tests.messaging.conftest import TWILIO_SETTINGS
 from tests.messaging.conftest import TWILIO_URL
 from tests.messaging.conftest import plain_settings

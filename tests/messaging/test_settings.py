@@ -2,7 +2,7 @@
 
 import pytest
 
-from idp.config import Settings
+from kernel.config import Settings
 
 
 def messaging(tmp_path, **environ):

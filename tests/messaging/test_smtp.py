@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from idp.extensions import db
+from kernel.extensions import db
 from messaging.compose import compose_email
 from messaging.delivery import DeliveryState
 from messaging.delivery import outcome

@@ -12,7 +12,7 @@ from twilio.request_validator import RequestValidator
 
 from accounts.sms_codes import SmsChallenge
 from accounts.sms_codes import send_code
-from idp.extensions import db
+from kernel.extensions import db
 from messaging.compose import compose_sms
 from messaging.delivery import DeliveryState
 from messaging.delivery import latest_outcome

@@ -9,11 +9,11 @@ import datetime as dt
 import filecmp
 
 from accounts.models import Account
-from idp import runtime
-from idp.extensions import db
+from kernel import runtime
+from kernel.extensions import db
 from registry import feed
 from registry.generator import generate_feed
-from registry.importer import import_feed
+from registry_import.importer import import_feed
 
 
 def read(folder, name):

@@ -14,14 +14,14 @@ from accounts import states
 from accounts.models import Account
 from accounts.models import AccountOrigin
 from accounts.models import AccountState
-from idp import runtime
-from idp.extensions import db
+from kernel import runtime
+from kernel.extensions import db
 from registry import feed
-from registry.importer import import_feed
 from registry.models import Guardian
 from registry.models import GuardianPupil
 from registry.models import Pupil
 from registry.models import School
+from registry_import.importer import import_feed
 from tests import factories
 from tests.registry.feeds import Feed
 from tests.registry.feeds import family_feed

@@ -1,7 +1,7 @@
 """The nightly registry import (SPEC §2, issue 3).
 
 The feed is parsed line by line into temporary tables of the import's
-transaction (registry.staging), checked there, then applied with set-based
+transaction (registry_import.staging), checked there, then applied with set-based
 statements: schools, classes, pupils, guardian records, links, and the Non
 notifié accounts of newly eligible guardians. Keyed by registry ids, so a
 re-import changes nothing; only rows whose content changed are written. What the
@@ -36,16 +36,16 @@ from accounts.models import Account
 from accounts.models import AccountState
 from accounts.passwords import PasswordService
 from accounts.passwords import generate_temporary_password
-from idp.extensions import db
+from kernel.extensions import db
+from kernel.names import fold_name
 from registry import feed
-from registry import staging
-from registry.bulk import insert_rows
-from registry.matching import fold_name
 from registry.models import Guardian
 from registry.models import GuardianPupil
 from registry.models import Pupil
 from registry.models import School
 from registry.models import SchoolClass
+from registry_import import staging
+from registry_import.bulk import insert_rows
 
 BATCH_SIZE = 2000
 MAX_ERRORS = 10_000

@@ -11,10 +11,11 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from federation.mock import MockClient
-from federation.mock import create_mock_app
-from federation.mock import identities_from_demo
-from federation.mock import load_identities
+from demo.cli import demo_group
+from demo.franceconnect import MockClient
+from demo.franceconnect import create_mock_app
+from demo.franceconnect import identities_from_demo
+from demo.franceconnect import load_identities
 
 ISSUER = "http://fc.mock.test"
 CALLBACK = "http://guichet.test/franceconnect/retour"
@@ -164,6 +165,6 @@ def test_identities_can_be_derived_from_the_demo_seed():
 
 
 def test_the_cli_offers_the_mock(runner):
-    result = runner.invoke(args=["franceconnect", "mock", "--help"])
+    result = runner.invoke(demo_group, ["franceconnect", "--help"])
     assert result.exit_code == 0
     assert "--port" in result.output and "--demo-json" in result.output

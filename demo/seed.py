@@ -23,12 +23,12 @@ from accounts.models import AccountOrigin
 from accounts.models import AccountState
 from accounts.models import Director
 from accounts.passwords import PasswordService
-from idp.extensions import db
+from kernel.extensions import db
 from registry import feed
 from registry.generator import FeedGenerator
-from registry.importer import import_feed
 from registry.models import Guardian
 from registry.models import School
+from registry_import.importer import import_feed
 
 SEED = 2026
 LARGE_SCHOOL = "0311000A"  # the generator's first school

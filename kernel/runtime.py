@@ -6,15 +6,19 @@ arguments; domain modules never import this module.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import current_app
 
-from accounts.passwords import PasswordService
-from idp.config import Settings
+from kernel.config import Settings
+
+if TYPE_CHECKING:  # the service is built by the roof; the kernel imports no area
+    from accounts.passwords import PasswordService
 
 
 def settings() -> Settings:
     return current_app.extensions["guichet.settings"]
 
 
-def passwords() -> PasswordService:
+def passwords() -> PasswordService:  # noqa: F821
     return current_app.extensions["guichet.passwords"]

@@ -8,8 +8,9 @@ from accounts.models import Account
 from accounts.models import AccountOrigin
 from accounts.models import AccountState
 from accounts.models import Director
-from idp import runtime
-from idp.extensions import db
+from demo.cli import demo_group
+from kernel import runtime
+from kernel.extensions import db
 from registry.models import Guardian
 from registry.models import GuardianPupil
 from registry.models import Pupil
@@ -19,7 +20,7 @@ STATES = {"Non notifié", "Notifié et non activé", "En cours d'activation", "A
 
 
 def seed_json(runner) -> dict:
-    result = runner.invoke(args=["demo", "seed", "--json"])
+    result = runner.invoke(demo_group, ["seed", "--json"])
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -93,7 +94,7 @@ def test_seeding_twice_changes_nothing(app, runner):
 
 
 def test_the_text_output_names_the_director_and_each_journey(runner):
-    result = runner.invoke(args=["demo", "seed"])
+    result = runner.invoke(demo_group, ["seed"])
     assert "Données de démonstration créées." in result.stdout
     assert "m.dupont / Directrice2026" in result.stdout
     assert "inscription par SMS" in result.stdout

@@ -8,6 +8,7 @@ from flask import Flask
 from flask import make_response
 from flask import render_template
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 _BACK = _l("Revenez à la page précédente et recommencez.")
@@ -26,7 +27,24 @@ SERVER = (
 
 
 def setup_error_pages(app: Flask) -> None:
-    """Handlers registered for a precise code or class (404, 429, 500, CSRF) still win."""
+    """A page of its own for 404, 429, 500 and a refused CSRF token; the generic
+    French page for any other HTTP error."""
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error):
+        return render_template("errors/csrf.html"), 400
+
+    @app.errorhandler(404)
+    def _not_found(error):
+        return render_template("errors/404.html"), 404
+
+    @app.errorhandler(429)
+    def _too_many(error):
+        return render_template("errors/429.html"), 429
+
+    @app.errorhandler(500)
+    def _server_error(error):
+        return render_template("errors/500.html"), 500
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):

@@ -26,7 +26,7 @@ from accounts import session_timeouts
 from accounts.models import Account
 from accounts.models import AccountState
 from accounts.session_timeouts import TOUCH_EVERY
-from idp.extensions import db
+from kernel.extensions import db
 
 IDLE_TIMEOUT = dt.timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = dt.timedelta(hours=12)

@@ -33,6 +33,9 @@ from joserfc.jwk import ECKey
 from joserfc.jwk import KeySet
 from joserfc.jwk import RSAKey
 
+from kernel.contact import normalise_mobile
+from kernel.names import fold_name
+
 IDENTITIES_FILE = Path(__file__).with_name("identities.json")
 CODE_LIFETIME = 60
 TOKEN_LIFETIME = 60
@@ -93,9 +96,6 @@ def identities_from_demo(seed: dict, *, limit: int = 10) -> list[dict]:
     """Test identities derived from `guichet demo seed --json`: one per person (same
     names and mobile), those matching several accounts and those whose `purpose`
     names FranceConnect first, plus one matching nobody."""
-    from accounts.contact import normalise_mobile
-    from registry.matching import fold_name
-
     people: dict[tuple, list[dict]] = {}
     for account in seed.get("accounts", []):
         mobile = normalise_mobile(account.get("mobile"))

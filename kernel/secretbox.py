@@ -16,8 +16,14 @@ from cryptography.fernet import InvalidToken
 from cryptography.fernet import MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask_babel import lazy_gettext as _l
 
-from accounts.errors import EncryptionKeyError
+from kernel.errors import DomainError
+
+
+class EncryptionKeyError(DomainError):
+    code = "encryption_key"
+    message = _l("Le mot de passe provisoire ne peut pas être déchiffré avec la clé configurée.")
 
 
 class SecretBox:

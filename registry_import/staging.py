@@ -31,11 +31,11 @@ from sqlalchemy import update
 from sqlalchemy.engine import Connection
 
 from registry import feed
-from registry.bulk import insert_rows
 from registry.models import Admission
 from registry.models import Guardian
 from registry.models import Pupil
 from registry.models import School
+from registry_import.bulk import insert_rows
 
 BATCH_SIZE = 2000
 metadata = MetaData()

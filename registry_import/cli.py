@@ -9,12 +9,11 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from idp import runtime
-from idp.clock import utcnow
-from registry import demo
+from kernel import runtime
+from kernel.clock import utcnow
 from registry import feed
 from registry.generator import generate_feed
-from registry.importer import import_feed
+from registry_import.importer import import_feed
 
 
 @click.group("registry")
@@ -67,33 +66,3 @@ def generate_command(guardians: int, schools: int, seed: int, out: Path) -> None
         f"Flux écrit dans {out} : {counts['schools']} école(s), {counts['pupils']} élève(s), "
         f"{counts['guardians']} responsable(s), {counts['links']} lien(s)."
     )
-
-
-@click.group("demo")
-def demo_group() -> None:
-    """Demo data for trying every journey."""
-
-
-@demo_group.command("seed")
-@click.option("--json", "as_json", is_flag=True, help="Print the credentials as one JSON object.")
-@with_appcontext
-def seed_command(as_json: bool) -> None:
-    """Create the demo schools, accounts and director (once), then print the credentials."""
-    created = demo.seed(now=utcnow(), passwords=runtime.passwords())
-    described = demo.describe(passwords=runtime.passwords())
-    if as_json:
-        click.echo(json.dumps(described, ensure_ascii=False))
-        return
-    click.echo("Données de démonstration " + ("créées." if created else "déjà présentes."))
-    for director in described["directors"]:
-        click.echo(
-            f"\nDirecteur·rice (console /admin/) : {director['identifier']} / "
-            f"{director['password']} — écoles {', '.join(director['schools'])}"
-        )
-    click.echo("\nResponsables :")
-    for account in described["accounts"]:
-        password = account["password"] or "(aucun mot de passe connu)"
-        click.echo(
-            f"- {account['identifier']} / {password} — {account['state']}, "
-            f"{account['origin']} — {account['purpose']}"
-        )

@@ -2,7 +2,7 @@
 
 Migrates the SQLite database, loads the demo data once, then starts every
 process of the demo under one supervisor (Ctrl-C stops them all): the service
-under gunicorn, and each companion an area registers in `COMPANIONS`.
+under gunicorn, and its companions (`COMPANIONS`).
 """
 
 from __future__ import annotations
@@ -19,15 +19,21 @@ BIN = Path(sys.executable).parent
 HOST = os.environ.get("DEMO_HOST", "127.0.0.1")
 PORT = int(os.environ.get("DEMO_PORT", "5000"))
 
-# (label, argv) of the processes started next to the service.
-COMPANIONS: list[tuple[str, list[str]]] = []
-# The two demo services of examples/ (issue 4): Livret scolaire and Inscription.
-COMPANIONS += [
-    (name, [sys.executable, "-m", "examples.relying_party", name, f"http://{HOST}:{PORT}"])
+SERVICES = Path(__file__).with_name("services.json")
+
+# (label, argv) of the processes started next to the service: the two demo
+# services of examples/ (Livret scolaire and Inscription, settings in
+# services.json) and the mock FranceConnect at FRANCECONNECT_ISSUER's default
+# (http://127.0.0.1:5090).
+COMPANIONS: list[tuple[str, list[str]]] = [
+    (
+        name,
+        [sys.executable, "-m", "examples.relying_party", str(SERVICES), name]
+        + [f"http://{HOST}:{PORT}"],
+    )
     for name in ("livret-scolaire", "inscription")
 ]
-# The mock FranceConnect, at FRANCECONNECT_ISSUER's default (http://127.0.0.1:5090).
-COMPANIONS.append(("franceconnect-mock", [str(BIN / "guichet"), "franceconnect", "mock"]))
+COMPANIONS.append(("franceconnect-mock", [str(BIN / "guichet"), "demo", "franceconnect"]))
 
 
 def prepare() -> None:
@@ -44,7 +50,7 @@ def prepare() -> None:
 PREPARE_STEPS: list[list[str]] = [
     ["demo", "seed"],
     ["keys", "ensure"],
-    ["clients", "ensure-demo", "--host", HOST],
+    ["demo", "services", "--host", HOST],
     ["franceconnect", "link", "--registry-id", "DEMO-FC"]
     + ["--sub", "fc-demo-aline-rousseau", "--skip-missing"],
     ["stats", "compute"],
@@ -63,7 +69,7 @@ def main() -> int:
         f"{HOST}:{PORT}",
         "--access-logfile",
         "-",
-        "idp:create_app()",
+        "guichet:create_app()",
     ]
     processes = [("guichet", subprocess.Popen(service, cwd=ROOT))]
     processes += [(label, subprocess.Popen(argv, cwd=ROOT)) for label, argv in COMPANIONS]
