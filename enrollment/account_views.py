@@ -37,6 +37,7 @@ from kernel.clock import utcnow
 from kernel.errors import DomainError
 from kernel.extensions import db
 from kernel.extensions import limiter
+from kernel.web import account_sections
 
 MOBILE_KEY = "mobile_change"
 MERGE_KEY = "merge"
@@ -52,6 +53,7 @@ def home():
         account=account,
         children=account.children(),
         pending_email=profile.pending_email(account, now=utcnow()),
+        sections=account_sections(),
     )
 
 

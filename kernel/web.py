@@ -6,6 +6,7 @@ and the liveness probe."""
 from __future__ import annotations
 
 from flask import Blueprint
+from flask import Flask
 from flask import current_app
 from flask import send_from_directory
 
@@ -13,6 +14,8 @@ from kernel import runtime
 from kernel.extensions import db
 
 bp = Blueprint("kernel", __name__, template_folder="templates")
+
+ACCOUNT_SECTIONS_KEY = "guichet.account_sections"
 
 
 @bp.route("/dsfr/<path:filename>")
@@ -42,3 +45,15 @@ def product_context() -> dict:
     """What every message says of the product: its name, address and help page."""
     product = runtime.settings().product
     return {"product": product, "service_url": product.service_url, "help_url": product.help_url}
+
+
+def add_account_section(app: Flask, template: str) -> None:
+    """An area shows a block of its own on the parent's account page (FranceConnect's
+    links): the page includes `template` without naming the area that owns it."""
+    sections = app.extensions.setdefault(ACCOUNT_SECTIONS_KEY, [])
+    if template not in sections:
+        sections.append(template)
+
+
+def account_sections() -> list[str]:
+    return current_app.extensions.get(ACCOUNT_SECTIONS_KEY, [])
