@@ -24,7 +24,6 @@ from joserfc import jwt
 
 from accounts import audit
 from accounts import sessions
-from accounts.models import Account
 from accounts.models import accounts_at_school
 from idp import claims
 from idp import tokens
@@ -256,21 +255,3 @@ def retry_due(*, now: dt.datetime, exclude: set[int] = frozenset()) -> int:
             attempt(delivery_id, now=now)
             count += 1
     return count
-
-
-def accounts_signed_in(account: Account) -> list[OidcClient]:
-    """The services this account's live sessions reached (for its account page)."""
-    return list(
-        db.session.scalars(
-            db.select(OidcClient)
-            .join(SessionService, SessionService.client_id == OidcClient.id)
-            .join(
-                sessions.LoginSession, sessions.LoginSession.id == SessionService.login_session_id
-            )
-            .where(
-                sessions.LoginSession.account_id == account.id,
-                sessions.LoginSession.ended_at.is_(None),
-            )
-            .distinct()
-        )
-    )

@@ -385,7 +385,3 @@ class EndSession(EndSessionEndpoint):
 
 def _epoch(moment: dt.datetime) -> int:
     return int(moment.replace(tzinfo=dt.UTC).timestamp())
-
-
-def new_family_id() -> str:
-    return secrets.token_hex(16)

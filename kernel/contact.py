@@ -68,8 +68,3 @@ def normalise_email(raw: str | None) -> str | None:
 def mask_mobile(e164: str) -> str:
     """`+33612345678` → `+33 6 •• •• •• 78`: enough for the parent to recognise it."""
     return f"{e164[:4]} {e164[4]} •• •• •• {e164[-2:]}" if len(e164) > 6 else "••"
-
-
-def mask_email(email: str) -> str:
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}•••@{domain}"
