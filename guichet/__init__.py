@@ -42,6 +42,9 @@ from messaging.backends import build_transports
 from messaging.dispatch import setup_dispatch
 
 
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "kernel" / "translations"
+
+
 def create_app(config: Mapping[str, object] | None = None) -> Flask:
     """Build the service. `config` overrides environment settings (tests, scripts)."""
     overrides = dict(config or {})
@@ -156,6 +159,7 @@ class CachedSerializerSessionInterface(SecureCookieSessionInterface):
 def setup_babel(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "fr")
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Paris")
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     babel.init_app(app)
 
 

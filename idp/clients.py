@@ -1,5 +1,5 @@
 """Registering the education services that sign parents in (SPEC §7, issue 4
-"Operators"): `guichet clients add|list|show|remove|ensure-demo` call these."""
+"Operators"): `guichet clients add|list|show|remove` call these."""
 
 from __future__ import annotations
 

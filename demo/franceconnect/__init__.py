@@ -1,4 +1,4 @@
-"""The mock FranceConnect of the demo and the tests (`guichet franceconnect mock`)."""
+"""The mock FranceConnect of the demo and the tests (`guichet demo franceconnect`)."""
 
 from demo.franceconnect.app import MockClient
 from demo.franceconnect.app import create_mock_app
