@@ -41,7 +41,6 @@ from messaging import bp as messaging_bp
 from messaging.backends import build_transports
 from messaging.dispatch import setup_dispatch
 
-
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "kernel" / "translations"
 
 
