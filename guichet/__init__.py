@@ -18,6 +18,7 @@ from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 from jinja2 import StrictUndefined
 from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from accounts.passwords import PasswordService
 from admin import bp as admin_bp
@@ -29,6 +30,7 @@ from guichet.cli import register_commands
 from idp.provider import setup_provider
 from idp.views import bp as idp_bp
 from kernel import jobs
+from kernel import redis_client
 from kernel import web
 from kernel.config import Settings
 from kernel.error_pages import setup_error_pages
@@ -36,6 +38,7 @@ from kernel.extensions import babel
 from kernel.extensions import csrf
 from kernel.extensions import db
 from kernel.extensions import limiter
+from kernel.redis_client import setup_redis
 from kernel.secretbox import SecretBox
 from messaging import bp as messaging_bp
 from messaging.backends import build_transports
@@ -76,6 +79,12 @@ def setup_config(app: Flask, settings: Settings, overrides: Mapping[str, object]
         SESSION_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,
         RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        RATELIMIT_STORAGE_OPTIONS={
+            "socket_timeout": settings.redis_timeout_seconds,
+            "socket_connect_timeout": settings.redis_timeout_seconds,
+        },
+        # Redis unreachable: each process counts on its own until Redis answers again.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
         RATELIMIT_HEADERS_ENABLED=True,
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
     )
@@ -84,12 +93,11 @@ def setup_config(app: Flask, settings: Settings, overrides: Mapping[str, object]
 
 
 def _engine_options(url: str) -> dict:
-    """No `pool_pre_ping`: it costs a round trip per request. Connections are recycled
-    after 5 minutes instead, and a connection the server dropped (restart) fails one
-    request, after which the pool discards it (docs/benchmarks.md)."""
+    """`pool_pre_ping`: a connection PostgreSQL dropped (a restart, a failover) is
+    replaced before a request uses it, so no request fails once the server is back."""
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30}}
-    return {"pool_recycle": 300, "pool_size": 10, "max_overflow": 10}
+    return {"pool_pre_ping": True, "pool_recycle": 300, "pool_size": 10, "max_overflow": 10}
 
 
 def setup_logging(app: Flask) -> None:
@@ -97,6 +105,24 @@ def setup_logging(app: Flask) -> None:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
         )
+    limiter_log = logging.getLogger("flask-limiter")
+    if not any(isinstance(f, LoudLimiterFallback) for f in limiter_log.filters):
+        limiter_log.addFilter(LoudLimiterFallback())
+
+
+class LoudLimiterFallback(logging.Filter):
+    """Flask-Limiter says «falling back to in-memory storage» as a warning; an operator
+    must not miss that the limits now count per process: it becomes an error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "falling back to in-memory" in record.getMessage():
+            record.levelno, record.levelname = logging.ERROR, "ERROR"
+            record.msg = (
+                "Redis unreachable: rate limits now count in each process's memory "
+                "until Redis answers again"
+            )
+            record.args = ()
+        return True
 
 
 def setup_database(app: Flask) -> None:
@@ -116,6 +142,10 @@ def setup_database(app: Flask) -> None:
 def setup_security(app: Flask, settings: Settings) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
+    if settings.trusted_proxy_hops:
+        # The client address (rate limits, logs) from X-Forwarded-For, trusting only
+        # as many hops as there are proxies of ours; without it the header is ignored.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxy_hops)
 
     headers = {
         "X-Content-Type-Options": "nosniff",
@@ -165,7 +195,10 @@ def setup_babel(app: Flask) -> None:
 def setup_services(app: Flask, settings: Settings) -> None:
     box = SecretBox(settings.data_encryption_key, settings.secret_key)
     app.extensions["guichet.passwords"] = PasswordService(settings.argon2, box, settings.passwords)
-    jobs.setup_jobs(app, redis_url=settings.redis_url, queue_name=settings.messaging.queue_name)
+    setup_redis(app, url=settings.redis_url, timeout=settings.redis_timeout_seconds)
+    jobs.setup_jobs(
+        app, connection=redis_client.connection_of(app), queue_name=settings.messaging.queue_name
+    )
     setup_dispatch(app, build_transports(settings.messaging))
     setup_oidc(app, settings)
 

@@ -49,8 +49,15 @@ from kernel.extensions import db
 from kernel.extensions import limiter
 from kernel.runtime import passwords
 from kernel.runtime import settings
+from kernel.web import add_json_endpoints
 
 bp = Blueprint("idp", __name__, template_folder="templates")
+# The endpoints programs call: a malformed request gets a JSON error, not a page.
+bp.record_once(
+    lambda state: add_json_endpoints(
+        state.app, "idp.token", "idp.revoke", "idp.introspect", "idp.userinfo"
+    )
+)
 
 PENDING_STEPS = {
     Next.ACTIVATE: ("activation", "enrollment.activate"),

@@ -139,6 +139,11 @@ class Settings:
     franceconnect: FranceConnectConfig = field(default_factory=FranceConnectConfig)
     product: ProductConfig = field(default_factory=ProductConfig)
     oidc: OidcConfig = field(default_factory=OidcConfig)
+    # Connect and read timeout of every Redis client (limits, job queue, readiness): a
+    # hung Redis delays a request by this much, after which limits fall back to memory.
+    redis_timeout_seconds: float = 0.5
+    # Reverse proxies in front of the service whose X-Forwarded-For is trusted (0: none).
+    trusted_proxy_hops: int = 0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], instance_path: Path) -> Settings:
@@ -149,6 +154,8 @@ class Settings:
                 env.str("DATABASE_URL", f"sqlite:///{instance_path / 'guichet.sqlite3'}")
             ),
             redis_url=env.str("REDIS_URL", "") or None,
+            redis_timeout_seconds=env.float("REDIS_TIMEOUT", 0.5),
+            trusted_proxy_hops=env.int("TRUSTED_PROXY_HOPS", 0),
             secret_key=env.str("SECRET_KEY", "") or _instance_secret(instance_path),
             data_encryption_key=env.str("DATA_ENCRYPTION_KEY", "") or None,
             public_url=public_url,

@@ -39,14 +39,14 @@ class RetryLater(Exception):
     """Raised by a job whose attempt failed temporarily, so that RQ retries it."""
 
 
-def setup_jobs(app: Flask, *, redis_url: str | None, queue_name: str) -> None:
+def setup_jobs(app: Flask, *, connection: redis.Redis | None, queue_name: str) -> None:
+    """The queue on the app's Redis connection (kernel.redis_client: short timeouts in
+    the web process; the worker lengthens them for its blocking reads)."""
     app.extensions[STARTUP_KEY] = []
-    if not redis_url:
-        app.extensions[JOBS_KEY] = None
-        return
-    connection = redis.Redis.from_url(redis_url, socket_timeout=10, socket_connect_timeout=5)
-    app.extensions[JOBS_KEY] = Queue(
-        queue_name, connection=connection, default_timeout=JOB_TIMEOUT_SECONDS
+    app.extensions[JOBS_KEY] = (
+        Queue(queue_name, connection=connection, default_timeout=JOB_TIMEOUT_SECONDS)
+        if connection is not None
+        else None
     )
 
 

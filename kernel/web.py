@@ -1,17 +1,26 @@
 """The frame every page shares: the base template and the shared macros
 (`kernel/templates/`: `base.html`, `macros/forms.html`, the email layout), the State
 design system's files (installed from npm by the setup command, never committed),
-and the liveness probe."""
+the liveness and readiness probes, and the door every request passes (NUL bytes)."""
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint
 from flask import Flask
+from flask import abort
 from flask import current_app
+from flask import request
 from flask import send_from_directory
+from redis import RedisError
+from sqlalchemy.exc import SQLAlchemyError
 
+from kernel import redis_client
 from kernel import runtime
 from kernel.extensions import db
+
+log = logging.getLogger("guichet.web")
 
 bp = Blueprint("kernel", __name__, template_folder="templates")
 
@@ -25,8 +34,62 @@ def dsfr_asset(filename: str):
 
 @bp.get("/healthz")
 def healthz():
-    db.session.execute(db.text("SELECT 1"))
+    """Liveness: the process answers (a dependency down is /readyz's business)."""
     return {"status": "ok"}
+
+
+@bp.get("/readyz")
+def readyz():
+    """Readiness: each dependency answers; 503 naming the one that does not, so a load
+    balancer stops sending parents to a node that cannot serve them."""
+    checks = {"database": _database_answers()}
+    if runtime.settings().redis_url:
+        checks["redis"] = _redis_answers()
+    ready = all(state == "ok" for state in checks.values())
+    return checks, 200 if ready else 503
+
+
+def _database_answers() -> str:
+    try:
+        db.session.execute(db.text("SELECT 1"))
+    except SQLAlchemyError:
+        log.exception("readiness: the database does not answer")
+        db.session.rollback()
+        return "unreachable"
+    return "ok"
+
+
+def _redis_answers() -> str:
+    try:
+        redis_client.connection().ping()
+    except RedisError:
+        log.warning("readiness: Redis does not answer", exc_info=True)
+        return "unreachable"
+    return "ok"
+
+
+# Requests whose answer is JSON for a program (OAuth endpoints), not a page: a
+# malformed request gets a JSON error there (areas register them at start-up).
+JSON_ENDPOINTS_KEY = "guichet.json_endpoints"
+
+
+def add_json_endpoints(app: Flask, *endpoints: str) -> None:
+    app.extensions.setdefault(JSON_ENDPOINTS_KEY, set()).update(endpoints)
+
+
+@bp.before_app_request
+def refuse_nul_bytes():
+    """A NUL byte is never in a name, a password or a code, and PostgreSQL refuses it
+    in text: answer 400 at the door (a French page, or an OAuth error for programs)
+    instead of a 500 from the database."""
+    values = [*request.args.items(multi=True), *request.form.items(multi=True)]
+    values += [(key, str(value)) for key, value in (request.view_args or {}).items()]
+    if not any("\x00" in key or "\x00" in value for key, value in values):
+        return None
+    if request.endpoint in current_app.extensions.get(JSON_ENDPOINTS_KEY, ()):
+        body = {"error": "invalid_request", "error_description": "NUL byte in the request"}
+        return body, 400
+    abort(400)
 
 
 def external_url(endpoint: str, **values) -> str:

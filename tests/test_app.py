@@ -12,10 +12,19 @@ def test_migrations_match_the_models(app_ctx):
     assert diff == []
 
 
-def test_health_checks_the_database(client):
+def test_health_is_the_liveness_probe(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json == {"status": "ok"}
+
+
+def test_readiness_checks_the_database(client, app):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    expected = {"database": "ok"}
+    if app.extensions["guichet.settings"].redis_url:
+        expected["redis"] = "ok"
+    assert response.json == expected
 
 
 def test_unknown_page_answers_in_french(client):
