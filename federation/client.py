@@ -1,7 +1,8 @@
 """The OpenID Connect relying party to FranceConnect (SPEC §6.4), on Authlib's client.
 
 Endpoints come from the provider's discovery document at FRANCECONNECT_ISSUER;
-every upstream call has a timeout. The ID token's signature is checked against
+every upstream call ends within FRANCECONNECT_TIMEOUT in total (kernel.outbound),
+however slowly the upstream answers. The ID token's signature is checked against
 the provider's JWKS (RS256/ES256; HS256 with the client secret only when
 FRANCECONNECT_ALLOW_HS256 is set for a legacy platform), then `iss`, `aud`,
 `exp`, `nonce` and `acr`; userinfo is accepted as JSON or as a signed JWT and
@@ -29,6 +30,7 @@ from joserfc.jwk import KeySet
 from joserfc.jwk import OctKey
 from joserfc.jws import extract_compact
 
+from kernel import outbound
 from kernel.config import FranceConnectConfig
 from kernel.config import Settings
 from kernel.errors import DomainError
@@ -184,9 +186,10 @@ class FranceConnectClient:
         metadata = self.metadata()
         with self._session() as session:
             try:
-                token = session.fetch_token(
-                    metadata["token_endpoint"], code=code, grant_type="authorization_code"
-                )
+                with outbound.deadline(self.config.timeout_seconds):
+                    token = session.fetch_token(
+                        metadata["token_endpoint"], code=code, grant_type="authorization_code"
+                    )
             except requests.RequestException as exc:
                 raise ProviderUnavailable(reason=f"token endpoint: {exc}") from exc
             except OAuthError as exc:
@@ -251,7 +254,8 @@ class FranceConnectClient:
         if not endpoint:
             raise InvalidResponse(reason="discovery lacks userinfo_endpoint")
         try:
-            response = session.get(endpoint)
+            with outbound.deadline(self.config.timeout_seconds):
+                response = session.get(endpoint)
         except requests.RequestException as exc:
             raise ProviderUnavailable(reason=f"userinfo: {exc}") from exc
         except OAuthError as exc:
@@ -312,7 +316,8 @@ class FranceConnectClient:
             raise InvalidResponse(reason=f"{what}: {exc}") from exc
 
     def _session(self) -> OAuth2Session:
-        return OAuth2Session(
+        """Each call both times out per read and ends by FRANCECONNECT_TIMEOUT in total."""
+        session = OAuth2Session(
             client_id=self.config.client_id,
             client_secret=self.config.client_secret,
             token_endpoint_auth_method="client_secret_post",  # noqa: S106 - a method name
@@ -322,12 +327,14 @@ class FranceConnectClient:
             # FranceConnect's access tokens live 60 s: use one at once, never "refresh" it.
             leeway=0,
         )
+        return outbound.mount(session)
 
     def _get_json(self, url: str) -> dict:
         try:
-            response = requests.get(url, timeout=self.config.timeout_seconds)
-            response.raise_for_status()
-            data = response.json()
+            with outbound.deadline(self.config.timeout_seconds), outbound.session() as session:
+                response = session.get(url, timeout=self.config.timeout_seconds)
+                response.raise_for_status()
+                data = response.json()
         except requests.RequestException as exc:
             raise ProviderUnavailable(reason=f"{url}: {exc}") from exc
         except ValueError as exc:
