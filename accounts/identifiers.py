@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from accounts.models import IDENTIFIER_MAX_LENGTH
 from accounts.models import Account
 from kernel.extensions import db
 from kernel.names import ascii_fold
@@ -23,11 +24,17 @@ def _name_part(name: str) -> str:
     return _HYPHEN_RUNS.sub("-", folded).strip("-")
 
 
+# Room left after the base for a number (`g.zoumn9999`), within IDENTIFIER_MAX_LENGTH.
+SUFFIX_ROOM = 4
+
+
 def base_identifier(first_name: str, last_name: str) -> str:
-    """`Gérald`, `Zoumn` → `g.zoumn`; `Anne-Sophie`, `D'Artagnan-Le Goff` → `a.dartagnan-legoff`."""
+    """`Gérald`, `Zoumn` → `g.zoumn`; `Anne-Sophie`, `D'Artagnan-Le Goff` → `a.dartagnan-legoff`.
+    A very long compound name is cut so that the identifier, number included, stays
+    within what the sign-in form accepts."""
     initial = _name_part(first_name)[:1] or "x"
-    last = _name_part(last_name) or "responsable"
-    return f"{initial}.{last}"
+    last = _name_part(last_name)[: IDENTIFIER_MAX_LENGTH - SUFFIX_ROOM - 2].rstrip("-")
+    return f"{initial}.{last or 'responsable'}"
 
 
 class IdentifierAllocator:

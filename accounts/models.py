@@ -31,6 +31,9 @@ from registry.models import GuardianPupil
 from registry.models import Pupil
 from registry.models import School
 
+# What the sign-in forms accept and the column holds: identifiers are cut to fit.
+IDENTIFIER_MAX_LENGTH = 80
+
 
 class AccountState(enum.StrEnum):
     NOT_NOTIFIED = "not_notified"
@@ -78,7 +81,7 @@ class Account(db.Model):
     __table_args__ = (Index("ix_accounts_names", "last_name", "first_name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    identifier: Mapped[str] = mapped_column(String(80), unique=True)
+    identifier: Mapped[str] = mapped_column(String(IDENTIFIER_MAX_LENGTH), unique=True)
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
     state: Mapped[AccountState] = mapped_column(
@@ -205,7 +208,7 @@ class Director(db.Model):
     __tablename__ = "directors"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    identifier: Mapped[str] = mapped_column(String(80), unique=True)
+    identifier: Mapped[str] = mapped_column(String(IDENTIFIER_MAX_LENGTH), unique=True)
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
     email: Mapped[str | None] = mapped_column(String(254))

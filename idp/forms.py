@@ -9,11 +9,16 @@ from wtforms import StringField
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
 
+from accounts.models import IDENTIFIER_MAX_LENGTH
+
 
 class LoginForm(FlaskForm):
     identifier = StringField(
         _l("Identifiant"),
-        validators=[DataRequired(_l("Saisissez votre identifiant.")), Length(max=80)],
+        validators=[
+            DataRequired(_l("Saisissez votre identifiant.")),
+            Length(max=IDENTIFIER_MAX_LENGTH),
+        ],
         render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
     )
     password = PasswordField(

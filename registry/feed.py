@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,11 @@ from kernel.contact import normalise_email
 from kernel.contact import normalise_mobile
 from kernel.names import ascii_fold
 from registry.models import Admission
+from registry.models import Guardian
 from registry.models import Level
+from registry.models import Pupil
+from registry.models import School
+from registry.models import SchoolClass
 
 SCHOOLS = "ecoles.csv"
 PUPILS = "eleves.csv"
@@ -143,7 +148,12 @@ def parse_school(row: dict[str, str]) -> SchoolRow:
     uai = row["uai"].upper()
     if not UAI_PATTERN.match(uai):
         raise BadLine(f"UAI invalide : {row['uai']!r} (7 chiffres et une lettre)")
-    return SchoolRow(uai, _required(row, "nom"), _required(row, "academie"), row["commune"])
+    return SchoolRow(
+        uai,
+        _text(row, "nom", School.name),
+        _text(row, "academie", School.academy),
+        _text(row, "commune", School.city, required=False) or "",
+    )
 
 
 def parse_pupil(row: dict[str, str]) -> PupilRow:
@@ -163,11 +173,11 @@ def parse_pupil(row: dict[str, str]) -> PupilRow:
     return PupilRow(
         registry_id=_registry_id(row, "id_eleve"),
         ine=ine,
-        last_name=_required(row, "nom"),
-        first_name=_required(row, "prenom"),
+        last_name=_text(row, "nom", Pupil.last_name),
+        first_name=_text(row, "prenom", Pupil.first_name),
         birth_date=_date(row["date_naissance"]),
         uai=row["uai"].upper(),
-        class_name=row["classe"] or None,
+        class_name=_text(row, "classe", SchoolClass.name, required=False),
         level=level,
         admission=admission,
     )
@@ -187,11 +197,11 @@ def parse_guardian(row: dict[str, str]) -> GuardianRow:
             raise BadLine(f"adresse électronique invalide : {row['email']!r}")
     return GuardianRow(
         registry_id=_registry_id(row, "id_responsable"),
-        last_name=_required(row, "nom"),
-        first_name=_required(row, "prenom"),
+        last_name=_text(row, "nom", Guardian.last_name),
+        first_name=_text(row, "prenom", Guardian.first_name),
         mobile=mobile,
         email=email,
-        address=row["adresse"] or None,
+        address=_text(row, "adresse", Guardian.address, required=False),
     )
 
 
@@ -213,10 +223,25 @@ def _fail_if_malformed(row: dict[str, str]) -> None:
         raise BadLine(row["__error__"])
 
 
-def _required(row: dict[str, str], key: str) -> str:
+# Control characters (NUL…), invisible formatting, surrogates, private use, unassigned.
+_REFUSED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn"}
+
+
+def _text(row: dict[str, str], key: str, column, *, required: bool = True) -> str | None:
+    """A text field checked against the column it fills (its length) and against the
+    characters a name or an address may hold, so a bad line is reported, never a
+    database error mid-import."""
     value = row[key]
     if not value:
-        raise BadLine(f"champ « {key} » vide")
+        if required:
+            raise BadLine(f"champ « {key} » vide")
+        return None
+    limit = column.type.length
+    if len(value) > limit:
+        raise BadLine(f"champ « {key} » trop long : {len(value)} caractères ({limit} au plus)")
+    refused = next((c for c in value if unicodedata.category(c) in _REFUSED_CATEGORIES), None)
+    if refused is not None:
+        raise BadLine(f"champ « {key} » : caractère non autorisé (U+{ord(refused):04X})")
     return value
 
 

@@ -33,9 +33,12 @@ def test_the_deadline_covers_the_whole_call_not_each_read():
     server = SilentServer(drip=0.1)
     try:
         start = time.monotonic()
-        with pytest.raises(outbound.DeadlineExceeded), outbound.session() as session:
-            with outbound.deadline(0.5):
-                session.get(server.url, timeout=1)  # each read gets a byte in time
+        with (
+            pytest.raises(outbound.DeadlineExceeded),
+            outbound.session() as session,
+            outbound.deadline(0.5),
+        ):
+            session.get(server.url, timeout=1)  # each read gets a byte in time
         assert time.monotonic() - start < 1.5
     finally:
         server.close()
