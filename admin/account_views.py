@@ -3,8 +3,6 @@ journey's lock from it."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import abort
 from flask import flash
 from flask import g
@@ -13,8 +11,8 @@ from flask import render_template
 from flask import url_for
 from flask_babel import gettext as _
 
+from accounts import states
 from accounts import throttle
-from accounts.models import AccountState
 from admin import bp
 from admin import search
 from admin import services
@@ -34,16 +32,8 @@ from kernel.runtime import settings
 def account(account_id: int):
     target = visible_or_404(account_id)
     here, elsewhere = search.children_split(target, g.school)
-    rules = settings().accounts
-    expiry = None
-    if (
-        target.state != AccountState.NOT_NOTIFIED
-        and target.must_change_password
-        and target.temporary_password_issued_on
-    ):
-        expiry = target.temporary_password_issued_on + dt.timedelta(
-            days=rules.temporary_password_validity_days
-        )
+    validity_days = settings().accounts.temporary_password_validity_days
+    may_resend = states.may_resend_activation_email(target.state)
     return render_template(
         "admin/account.html",
         account=target,
@@ -56,12 +46,10 @@ def account(account_id: int):
         exclusions=search.exclusions_of(target),
         notify_form=NotifyForm(origin="account"),
         csrf_form=CsrfOnlyForm(),
-        expiry=expiry,
-        link_expiry=(
-            search.activation_link_expiry(target)
-            if target.state == AccountState.ACTIVATING
-            else None
-        ),
+        expiry=services.temporary_password_deadline(target, validity_days=validity_days),
+        link_expiry=search.activation_link_expiry(target) if may_resend else None,
+        may_reset=states.may_reset_password(target.state),
+        may_resend=may_resend,
         now=utcnow(),
         today=paris_today(utcnow()),
         footnote=services.FOOTNOTE,

@@ -9,7 +9,7 @@ from flask import g
 from flask import make_response
 from flask import render_template
 
-from accounts.models import AccountState
+from accounts import states
 from admin import bp
 from admin import search
 from admin import services
@@ -36,7 +36,7 @@ def account_notify(account_id: int):
     form = NotifyForm()
     if not form.validate_on_submit():
         abort(400)
-    reset = bool(form.reset.data) and target.state != AccountState.NOT_NOTIFIED
+    reset = bool(form.reset.data) and states.may_reset_password(target.state)
     return render_template(
         "admin/confirm_notify.html",
         accounts=[target],
@@ -60,7 +60,7 @@ def notify():
     single = form.origin.data == "account"
     channel = services.Channel(form.channel.data)
     reset = bool(form.reset.data)
-    if single and reset and selected[0].state == AccountState.NOT_NOTIFIED:
+    if single and reset and not states.may_reset_password(selected[0].state):
         abort(400)  # not offered on the account page (004 §5.5)
     result = services.notify(
         selected,

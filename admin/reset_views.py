@@ -12,7 +12,7 @@ from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 
-from accounts.models import AccountState
+from accounts import states
 from admin import bp
 from admin import search
 from admin import services
@@ -35,7 +35,7 @@ def account_reset(account_id: int):
     target = visible_or_404(account_id)
     if not CsrfOnlyForm().validate_on_submit():
         abort(400)
-    if target.state == AccountState.NOT_NOTIFIED:
+    if not states.may_reset_password(target.state):
         abort(404)
     return render_template(
         "admin/confirm_reset.html", accounts=[target], form=ConfirmForm(origin="account")
@@ -70,7 +70,7 @@ def reset():
 @school_required
 def resend_activation(account_id: int):
     target = visible_or_404(account_id)
-    if target.state != AccountState.ACTIVATING:
+    if not states.may_resend_activation_email(target.state):
         abort(404)
     form = ResendForm()
     error = None

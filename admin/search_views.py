@@ -9,6 +9,7 @@ from flask import g
 from flask import render_template
 from flask import request
 
+from accounts.states import LIVE_STATES
 from admin import bp
 from admin import search
 from admin import services
@@ -24,7 +25,7 @@ from kernel.extensions import db
 
 def _criteria_from_args(args) -> search.Criteria:
     classes = [int(v) for v in args.getlist("classe") if v.isdigit() and len(v) < 12]
-    states = [v for v in args.getlist("etat") if v in {s.value for s in search.LIVE_STATES}]
+    states = [v for v in args.getlist("etat") if v in {s.value for s in LIVE_STATES}]
     origins = [v for v in args.getlist("origine") if v in {o.value for o in search.ORIGINS}]
     email = [v for v in args.getlist("messagerie") if v in search.EMAIL_CHOICES]
     sort = args.get("tri", "eleve")

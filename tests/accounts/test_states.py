@@ -1,4 +1,5 @@
-"""SPEC §4: every allowed transition, and every forbidden one refused."""
+"""SPEC §4: every allowed transition, and every forbidden one refused; what the
+console may do with an account in each state (SPEC §3, §5)."""
 
 import datetime as dt
 
@@ -7,6 +8,7 @@ import pytest
 from accounts import audit
 from accounts import states
 from accounts.errors import ForbiddenTransition
+from accounts.models import Account
 from accounts.models import AccountOrigin
 from accounts.models import AccountState
 from accounts.models import AuditEvent
@@ -165,3 +167,60 @@ def test_every_transition_is_audited(account_in):
         "account.activation_started",
         "account.activated",
     ]
+
+
+# -- what the console may do in each state (SPEC §3, §5; 004 §5.2–§5.6) -------------
+
+NN, N, EC, A, DELETED = (
+    AccountState.NOT_NOTIFIED,
+    AccountState.NOTIFIED,
+    AccountState.ACTIVATING,
+    AccountState.ACTIVATED,
+    AccountState.DELETED,
+)
+EVERY_STATE = list(AccountState)
+
+
+@pytest.mark.parametrize("state", EVERY_STATE)
+def test_directors_see_every_account_but_deleted_ones(state):
+    assert states.is_live(state) is (state in {NN, N, EC, A})
+
+
+@pytest.mark.parametrize("state", EVERY_STATE)
+def test_every_account_but_a_deleted_one_may_be_notified(state):
+    assert states.may_notify(state) is (state in {NN, N, EC, A})
+
+
+@pytest.mark.parametrize("state", EVERY_STATE)
+def test_a_password_reset_is_refused_for_non_notifie_and_deleted_accounts(state):
+    assert states.may_reset_password(state) is (state in {N, EC, A})
+
+
+@pytest.mark.parametrize("state", EVERY_STATE)
+def test_no_password_is_shown_for_non_notifie_and_deleted_accounts(state):
+    assert states.shows_password(state) is (state in {N, EC, A})
+
+
+@pytest.mark.parametrize("state", EVERY_STATE)
+def test_only_en_cours_d_activation_gets_its_activation_email_again(state):
+    assert states.may_resend_activation_email(state) is (state == EC)
+
+
+@pytest.mark.parametrize("state", EVERY_STATE)
+def test_a_first_distribution_letter_goes_to_accounts_not_yet_signed_in(state):
+    assert states.awaits_first_sign_in(state) is (state in {NN, N})
+
+
+def test_the_sql_criterion_of_live_accounts_agrees_with_is_live(account_in):
+    accounts = {state: account_in(state) for state in [NN, N, EC, A]}
+    accounts[DELETED] = account_in(N)
+    states.delete_merged(accounts[DELETED], into=accounts[A], now=NOW, actor=audit.OPERATOR)
+    db.session.flush()
+    found = set(
+        db.session.scalars(
+            db.select(Account.state).where(
+                states.live_criterion(), Account.id.in_([a.id for a in accounts.values()])
+            )
+        )
+    )
+    assert found == {state for state in EVERY_STATE if states.is_live(state)}
