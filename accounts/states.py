@@ -49,13 +49,21 @@ def initial_columns() -> dict:
 
 
 def notify(
-    account: Account, *, now: dt.datetime, actor: audit.Actor, school_id: int | None = None
+    account: Account,
+    *,
+    today: dt.date,
+    now: dt.datetime,
+    actor: audit.Actor,
+    school_id: int | None = None,
 ) -> AccountState:
     """(Re)notification by the school (004 §5.3).
 
     Non notifié becomes Notifié et non activé with origin Etablissement; any other
-    live state stays. The distribution date becomes today, and a temporary password
-    still in use is renewed for another validity period (SPEC §4 deadline).
+    live state stays. The distribution date becomes `today`, and a temporary
+    password still in use is renewed for another validity period from that day
+    (SPEC §4 deadline). `today` is the Paris calendar date of `now`
+    (`kernel.clock.paris_today`): a letter handed out at 00:30 in Paris is dated
+    that day, not the day before as UTC would have it.
     Returns the state the account had before, which chooses the letter.
     """
     _require(account, may_notify(account.state), "notify")
@@ -63,9 +71,9 @@ def notify(
     if before == AccountState.NOT_NOTIFIED:
         account.state = AccountState.NOTIFIED
         account.origin = AccountOrigin.SCHOOL
-    account.distribution_date = now.date()
+    account.distribution_date = today
     if account.temporary_password_encrypted is not None:
-        account.temporary_password_issued_on = now.date()
+        account.temporary_password_issued_on = today
     audit.record(
         "account.notified",
         actor=actor,

@@ -170,8 +170,7 @@ def notify(
                 school_id=school.id,
                 details={"with": "notification"},
             )
-        states.notify(account, now=now, actor=actor, school_id=school.id)
-        account.distribution_date = today
+        states.notify(account, today=today, now=now, actor=actor, school_id=school.id)
         password = passwords.temporary_password(account)
         letter = choose_letter(before, channel, temporary_password=password is not None)
         result.letters[account.id] = letter

@@ -12,6 +12,7 @@ from accounts.models import Account
 from accounts.models import AccountOrigin
 from accounts.models import AccountState
 from accounts.models import AuditEvent
+from kernel.clock import paris_today
 from kernel.extensions import db
 from tests import factories
 
@@ -47,7 +48,7 @@ def test_import_creates_non_notifie_with_origin_non_renseigne(account_in):
 
 def test_notify_moves_non_notifie_to_notifie_with_origin_etablissement(account_in):
     account = account_in(AccountState.NOT_NOTIFIED)
-    before = states.notify(account, now=NOW, actor=audit.OPERATOR)
+    before = states.notify(account, today=NOW.date(), now=NOW, actor=audit.OPERATOR)
     assert before == AccountState.NOT_NOTIFIED
     assert account.state.label == "Notifié et non activé"
     assert account.origin.label == "Etablissement"
@@ -62,7 +63,7 @@ def test_renotify_keeps_state_and_origin_but_sets_distribution_date(account_in, 
     account = account_in(state)
     origin = account.origin
     later = NOW + dt.timedelta(days=40)
-    states.notify(account, now=later, actor=audit.OPERATOR)
+    states.notify(account, today=later.date(), now=later, actor=audit.OPERATOR)
     assert account.state == state
     assert account.origin == origin
     assert account.distribution_date == later.date()
@@ -71,8 +72,18 @@ def test_renotify_keeps_state_and_origin_but_sets_distribution_date(account_in, 
 def test_renotify_renews_the_temporary_password_deadline(account_in):
     account = account_in(AccountState.NOTIFIED)
     later = NOW + dt.timedelta(days=80)
-    states.notify(account, now=later, actor=audit.OPERATOR)
+    states.notify(account, today=later.date(), now=later, actor=audit.OPERATOR)
     assert account.temporary_password_issued_on == later.date()
+
+
+def test_notification_is_dated_by_the_paris_calendar_day(account_in):
+    """SPEC §4: at 23:30 UTC on 31 December it is already 1 January in Paris; the
+    distribution date and the temporary password's validity start that day."""
+    account = account_in(AccountState.NOT_NOTIFIED)
+    new_year = dt.datetime(2026, 12, 31, 23, 30)
+    states.notify(account, today=paris_today(new_year), now=new_year, actor=audit.OPERATOR)
+    assert account.distribution_date == dt.date(2027, 1, 1)
+    assert account.temporary_password_issued_on == dt.date(2027, 1, 1)
 
 
 def test_activation_goes_notifie_then_en_cours_then_active(account_in):
@@ -143,7 +154,7 @@ def test_deleted_account_can_be_neither_notified_nor_deleted_again(account_in):
     other = account_in(AccountState.NOTIFIED)
     states.delete_merged(other, into=kept, now=NOW, actor=audit.OPERATOR)
     with pytest.raises(ForbiddenTransition):
-        states.notify(other, now=NOW, actor=audit.OPERATOR)
+        states.notify(other, today=NOW.date(), now=NOW, actor=audit.OPERATOR)
     with pytest.raises(ForbiddenTransition):
         states.delete_merged(other, into=kept, now=NOW, actor=audit.OPERATOR)
     with pytest.raises(ForbiddenTransition):
@@ -158,7 +169,7 @@ def test_an_account_cannot_be_merged_into_itself(account_in):
 
 def test_every_transition_is_audited(account_in):
     account = account_in(AccountState.NOT_NOTIFIED)
-    states.notify(account, now=NOW, actor=audit.OPERATOR)
+    states.notify(account, today=NOW.date(), now=NOW, actor=audit.OPERATOR)
     states.start_activation(account, now=NOW)
     states.confirm_activation(account, now=NOW)
     db.session.flush()
