@@ -25,7 +25,7 @@ from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
 from kernel.extensions import db
-from registry.models import Admission
+from registry.eligibility import legal_link_criteria
 from registry.models import Guardian
 from registry.models import GuardianPupil
 from registry.models import Pupil
@@ -151,9 +151,7 @@ def children_query(*columns, account_id):
         .join(Guardian, Guardian.id == GuardianPupil.guardian_id)
         .where(
             Guardian.account_id == account_id,
-            Guardian.withdrawn_at.is_(None),
-            GuardianPupil.is_legal.is_(True),
-            *eligible_pupil_criteria(),
+            *legal_link_criteria(),
             ~db.select(ChildExclusion)
             .where(ChildExclusion.account_id == account_id, ChildExclusion.pupil_id == Pupil.id)
             .exists(),
@@ -176,17 +174,6 @@ def accounts_at_school(school_uai: str):
         .join(Pupil, Pupil.id == GuardianPupil.pupil_id)
         .where(Pupil.school_id == school_id, Guardian.account_id.is_not(None))
         .distinct()
-    )
-
-
-def eligible_pupil_criteria() -> tuple:
-    """SPEC §2 eligibility as SQL criteria on `Pupil`, for queries that filter in bulk."""
-    return (
-        Pupil.withdrawn_at.is_(None),
-        Pupil.admission == Admission.DEFINITIVE,
-        Pupil.ine.is_not(None),
-        Pupil.ine != "",
-        Pupil.class_id.is_not(None),
     )
 
 

@@ -5,6 +5,11 @@ direct activations (SMS self-registration, FranceConnect) and deletion after a
 merge. One function per allowed move: each checks its precondition, writes the
 new state, origin and dates, and leaves an audit row in the same transaction.
 Nobody assigns `account.state` or `account.origin` anywhere else.
+
+Beside the moves, the questions the console asks of a state (SPEC §3, §5; 004
+§5.2–§5.6): may it be seen, (re)notified, reset, shown its password, sent its
+activation email again. Views, services and templates ask these predicates
+rather than comparing states themselves, so a rule changes in one place.
 """
 
 from __future__ import annotations
@@ -17,6 +22,13 @@ from accounts.models import Account
 from accounts.models import AccountOrigin
 from accounts.models import AccountState
 
+# The states a director sees, in the order of 004 §1.3.5 (search filter, sorting, statistics).
+LIVE_STATES = (
+    AccountState.NOT_NOTIFIED,
+    AccountState.NOTIFIED,
+    AccountState.ACTIVATING,
+    AccountState.ACTIVATED,
+)
 NOT_YET_ACTIVATED = frozenset(
     {AccountState.NOT_NOTIFIED, AccountState.NOTIFIED, AccountState.ACTIVATING}
 )
@@ -37,23 +49,31 @@ def initial_columns() -> dict:
 
 
 def notify(
-    account: Account, *, now: dt.datetime, actor: audit.Actor, school_id: int | None = None
+    account: Account,
+    *,
+    today: dt.date,
+    now: dt.datetime,
+    actor: audit.Actor,
+    school_id: int | None = None,
 ) -> AccountState:
     """(Re)notification by the school (004 §5.3).
 
     Non notifié becomes Notifié et non activé with origin Etablissement; any other
-    live state stays. The distribution date becomes today, and a temporary password
-    still in use is renewed for another validity period (SPEC §4 deadline).
+    live state stays. The distribution date becomes `today`, and a temporary
+    password still in use is renewed for another validity period from that day
+    (SPEC §4 deadline). `today` is the Paris calendar date of `now`
+    (`kernel.clock.paris_today`): a letter handed out at 00:30 in Paris is dated
+    that day, not the day before as UTC would have it.
     Returns the state the account had before, which chooses the letter.
     """
-    _require(account, account.state != AccountState.DELETED, "notify")
+    _require(account, may_notify(account.state), "notify")
     before = account.state
     if before == AccountState.NOT_NOTIFIED:
         account.state = AccountState.NOTIFIED
         account.origin = AccountOrigin.SCHOOL
-    account.distribution_date = now.date()
+    account.distribution_date = today
     if account.temporary_password_encrypted is not None:
-        account.temporary_password_issued_on = now.date()
+        account.temporary_password_issued_on = today
     audit.record(
         "account.notified",
         actor=actor,
@@ -112,7 +132,7 @@ def activate_directly(account: Account, *, via: AccountOrigin, now: dt.datetime)
 
 def delete_merged(account: Account, *, into: Account, now: dt.datetime, actor: audit.Actor) -> None:
     """After a merge the other account is deleted: invisible to directors, never purged."""
-    _require(account, account.state != AccountState.DELETED and account.id != into.id, "delete")
+    _require(account, is_live(account.state) and account.id != into.id, "delete")
     before = account.state
     account.state = AccountState.DELETED
     account.deleted_at = now
@@ -124,6 +144,52 @@ def delete_merged(account: Account, *, into: Account, now: dt.datetime, actor: a
         accounts=[account, into],
         details={"from": before.value, "into": into.identifier},
     )
+
+
+# ---- what may be done with an account in a state (SPEC §3, §5) -----------------------
+
+
+def is_live(state: AccountState) -> bool:
+    """Deleted accounts (after a merge) are kept but invisible to directors (SPEC §2):
+    no search, page, list, statistic or action reaches them."""
+    return state != AccountState.DELETED
+
+
+def live_criterion():
+    """`is_live` as an SQL criterion on `Account`, for the console's queries."""
+    return Account.state != AccountState.DELETED
+
+
+def may_notify(state: AccountState) -> bool:
+    """004 §5.3: every live account may be (re)notified, whatever its state."""
+    return is_live(state)
+
+
+def may_reset_password(state: AccountState) -> bool:
+    """004 §5.5: a Non notifié account has never been given a password, so there is
+    nothing to reset (its first notification carries the one it has)."""
+    return is_live(state) and state != AccountState.NOT_NOTIFIED
+
+
+def shows_password(state: AccountState) -> bool:
+    """SPEC §3: the director reads a password (in clear while it is the temporary
+    one, `*****` once the parent changed it) for every account but a Non notifié
+    one, whose password no parent has seen yet."""
+    return is_live(state) and state != AccountState.NOT_NOTIFIED
+
+
+def may_resend_activation_email(state: AccountState) -> bool:
+    """004 §5.6: only an En cours d'activation account waits for the link of its
+    activation email (C07); it is also the only one whose link's deadline the
+    account page shows."""
+    return state == AccountState.ACTIVATING
+
+
+def awaits_first_sign_in(state: AccountState) -> bool:
+    """Non notifié and Notifié et non activé: the parent has not yet used the
+    school's credentials, so a letter is a first distribution with the temporary
+    password (C01/C02 of the letter matrix, SPEC §5)."""
+    return state in (AccountState.NOT_NOTIFIED, AccountState.NOTIFIED)
 
 
 def _require(account: Account, condition: bool, move: str) -> None:

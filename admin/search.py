@@ -27,8 +27,10 @@ from accounts.models import Account
 from accounts.models import AccountOrigin
 from accounts.models import AccountState
 from accounts.models import ChildExclusion
-from accounts.models import eligible_pupil_criteria
+from accounts.states import LIVE_STATES
+from accounts.states import live_criterion
 from kernel.extensions import db
+from registry.eligibility import legal_link_criteria
 from registry.models import Guardian
 from registry.models import GuardianPupil
 from registry.models import Pupil
@@ -36,12 +38,6 @@ from registry.models import School
 from registry.models import SchoolClass
 
 PAGE_SIZE = 50
-LIVE_STATES = (
-    AccountState.NOT_NOTIFIED,
-    AccountState.NOTIFIED,
-    AccountState.ACTIVATING,
-    AccountState.ACTIVATED,
-)
 ORIGINS = (
     AccountOrigin.SCHOOL,
     AccountOrigin.GUARDIAN,
@@ -137,12 +133,15 @@ def has_email_expression():
 
 def pair_criteria(school_id: int) -> tuple:
     """The joins' conditions of a visible pupil–guardian pair of a school."""
+    return (Pupil.school_id == school_id, *visible_pair_criteria())
+
+
+def visible_pair_criteria() -> tuple:
+    """The joins' conditions of a pupil–guardian pair a director of the pupil's school
+    sees, whatever the school (the statistics of every school)."""
     return (
-        Pupil.school_id == school_id,
-        *eligible_pupil_criteria(),
-        GuardianPupil.is_legal.is_(True),
-        Guardian.withdrawn_at.is_(None),
-        Account.state != AccountState.DELETED,
+        *legal_link_criteria(),
+        live_criterion(),
         ~db.select(ChildExclusion)
         .where(ChildExclusion.account_id == Account.id, ChildExclusion.pupil_id == Pupil.id)
         .exists(),

@@ -95,7 +95,7 @@ def choose_letter(state: AccountState, channel: Channel, *, temporary_password: 
     C05/C06 when the account's password is a temporary one (just reset, or reset
     earlier and still unchanged — our resolution), else C03/C04.
     """
-    if state in (AccountState.NOT_NOTIFIED, AccountState.NOTIFIED):
+    if states.awaits_first_sign_in(state):
         return LETTERS[(True, True, channel)]
     return LETTERS[(False, temporary_password, channel)]
 
@@ -158,7 +158,7 @@ def notify(
             result.skipped.append(account)
             continue
         before = account.state
-        if reset and before == AccountState.NOT_NOTIFIED:
+        if reset and not states.may_reset_password(before):
             result.not_reset.append(account)
         elif reset:
             passwords.issue_temporary(account, today=today)
@@ -170,8 +170,7 @@ def notify(
                 school_id=school.id,
                 details={"with": "notification"},
             )
-        states.notify(account, now=now, actor=actor, school_id=school.id)
-        account.distribution_date = today
+        states.notify(account, today=today, now=now, actor=actor, school_id=school.id)
         password = passwords.temporary_password(account)
         letter = choose_letter(before, channel, temporary_password=password is not None)
         result.letters[account.id] = letter
@@ -253,7 +252,7 @@ def reset_passwords(
     done, refused = [], []
     today = paris_today(now)
     for account in accounts:
-        if account.state == AccountState.NOT_NOTIFIED:
+        if not states.may_reset_password(account.state):
             refused.append(account)
             continue
         passwords.issue_temporary(account, today=today)
@@ -275,7 +274,7 @@ def resend_activation_email(
 ) -> None:
     """004 §5.6: only En cours d'activation; the address checked (and maybe corrected)
     by the director becomes the account's email, unconfirmed until its link is clicked."""
-    if account.state != AccountState.ACTIVATING:
+    if not states.may_resend_activation_email(account.state):
         raise NotActivating()
     email = email.strip().lower()
     send_activation_email(account, email, now=now)
@@ -299,12 +298,21 @@ def lift_lock(
     return True
 
 
-# ---- lists (004 §5.4) ----------------------------------------------------------------
+# ---- account page and lists (004 §5.2, §5.4) -------------------------------------------
+
+
+def temporary_password_deadline(account: Account, *, validity_days: int) -> dt.date | None:
+    """The deadline the account page shows beside the state (SPEC §4): that of the
+    temporary password while the director sees it (`displayed_password`), else None."""
+    issued = account.temporary_password_issued_on
+    if not (states.shows_password(account.state) and account.must_change_password and issued):
+        return None
+    return issued + dt.timedelta(days=validity_days)
 
 
 def displayed_password(account: Account, passwords: PasswordService) -> str:
     """SPEC §3: clear while temporary, ***** once changed, nothing for Non notifié."""
-    if account.state == AccountState.NOT_NOTIFIED:
+    if not states.shows_password(account.state):
         return ""
     clear = passwords.temporary_password(account)
     return clear if clear is not None else MASKED

@@ -16,8 +16,9 @@ from sqlalchemy import func
 
 from accounts.models import Account
 from accounts.models import AccountState
+from accounts.states import LIVE_STATES
 from admin.models import SchoolStatistics
-from admin.search import pair_criteria
+from admin.search import visible_pair_criteria
 from kernel.extensions import db
 from registry.models import Guardian
 from registry.models import GuardianPupil
@@ -26,7 +27,7 @@ from registry.models import Pupil
 from registry.models import School
 from registry.models import SchoolClass
 
-STATES = ("not_notified", "notified", "activating", "activated")
+STATES = tuple(state.value for state in LIVE_STATES)
 
 
 def _empty() -> dict:
@@ -53,9 +54,7 @@ def _pairs(school_ids: list[int] | None):
         .join(Guardian, Guardian.id == GuardianPupil.guardian_id)
         .join(Account, Account.id == Guardian.account_id)
     )
-    # pair_criteria names one school; for all schools take its conditions without it.
-    conditions = pair_criteria(0)[1:]
-    query = query.where(*conditions)
+    query = query.where(*visible_pair_criteria())
     if school_ids is not None:
         query = query.where(Pupil.school_id.in_(school_ids))
     return query.distinct().subquery("pairs")

@@ -23,6 +23,7 @@ from accounts.models import AccountOrigin
 from accounts.models import AccountState
 from accounts.models import Director
 from accounts.passwords import PasswordService
+from kernel.clock import paris_today
 from kernel.extensions import db
 from registry import feed
 from registry.generator import FeedGenerator
@@ -295,7 +296,7 @@ def _walk(account, target, *, now, passwords, hash_=None, password=None) -> None
         _choose(account, passwords, hash_ if target == "guardian" else None, password)
         states.activate_directly(account, via=via, now=now)
         return
-    states.notify(account, now=now, actor=audit.OPERATOR)
+    states.notify(account, today=paris_today(now), now=now, actor=audit.OPERATOR)
     if target == "notified":
         return
     _choose(account, passwords, hash_, password)

@@ -115,16 +115,6 @@ class Pupil(db.Model):
     school_class: Mapped[SchoolClass | None] = relationship()
     guardian_links: Mapped[list[GuardianPupil]] = relationship(back_populates="pupil")
 
-    @property
-    def is_eligible(self) -> bool:
-        """004 §1.3.1: definitively admitted, with a national INE, assigned to a class."""
-        return (
-            self.withdrawn_at is None
-            and self.admission == Admission.DEFINITIVE
-            and bool(self.ine)
-            and self.class_id is not None
-        )
-
 
 class Guardian(db.Model):
     """One guardian record of the registry; an account holds one or several of them."""

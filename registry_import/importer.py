@@ -2,8 +2,10 @@
 
 The feed is parsed line by line into temporary tables of the import's
 transaction (registry_import.staging), checked there, then applied with set-based
-statements: schools, classes, pupils, guardian records, links, and the Non
-notifié accounts of newly eligible guardians. Keyed by registry ids, so a
+statements: schools, classes, pupils, guardian records, links, then which
+guardian records are eligible (asked of the tables just written, with the
+criteria of registry.eligibility that the console and the claims use) and the Non
+notifié accounts of the newly eligible ones. Keyed by registry ids, so a
 re-import changes nothing; only rows whose content changed are written. What the
 parent owns (the account's own email and mobile, password, state, origin,
 identifier) is never touched. One transaction: a refused feed, or any failure,
@@ -150,8 +152,9 @@ class _ImportRun:
         self._classes()
         self._pupils()
         self._guardians()
-        self._accounts()
         self._links()
+        self._eligibility()
+        self._accounts()
         return self.report
 
     # -- schools and classes: a few hundred rows, compared here ----------------------
@@ -216,9 +219,14 @@ class _ImportRun:
 
     def _guardians(self) -> None:
         counts = self._upsert(Guardian.__table__, staging.guardians, GUARDIAN_COLUMNS)
+        self._add_counts("guardians", counts)
+
+    def _eligibility(self) -> None:
+        """Which of the feed's guardian records are eligible (SPEC §2), once pupils,
+        records and links are written; count those that get no account."""
         staging.mark_eligible_guardians(self.conn)
         stage = staging.guardians
-        counts["ineligible"] = self.conn.execute(
+        ineligible = self.conn.execute(
             select(db.func.count())
             .select_from(stage)
             .where(
@@ -228,8 +236,8 @@ class _ImportRun:
                 ),
             )
         ).scalar_one()
-        self.report.ineligible += counts["ineligible"]
-        self._add_counts("guardians", counts)
+        self.report.details["guardians"]["ineligible"] = ineligible
+        self.report.ineligible += ineligible
 
     def _upsert(self, table, stage, columns: list[str]) -> dict:
         """Update the rows that changed (or come back), insert the new ones, mark the

@@ -31,8 +31,9 @@ from sqlalchemy import update
 from sqlalchemy.engine import Connection
 
 from registry import feed
-from registry.models import Admission
+from registry.eligibility import legal_link_criteria
 from registry.models import Guardian
+from registry.models import GuardianPupil
 from registry.models import Pupil
 from registry.models import School
 from registry_import.bulk import insert_rows
@@ -275,17 +276,18 @@ def _unknown(table: Table, reference, target, *, skip: bool = False) -> select:
 
 
 def mark_eligible_guardians(conn: Connection) -> None:
-    """SPEC §2: legal guardian of at least one pupil admitted definitively, with an INE
-    and a class."""
+    """SPEC §2: a feed's guardian record is eligible when it is the legal guardian of
+    at least one eligible pupil. Asked of the registry tables once the import has
+    written the feed's pupils, guardian records and links into them, with the
+    criteria the console and the `children` claim use (`registry.eligibility`), so
+    that the import never creates an account the console would not show."""
     conn.execute(
         update(guardians).values(
             eligible=exists().where(
-                links.c.guardian_rid == guardians.c.registry_id,
-                links.c.is_legal.is_(True),
-                pupils.c.registry_id == links.c.pupil_rid,
-                pupils.c.admission == Admission.DEFINITIVE,
-                pupils.c.ine.is_not(None),
-                pupils.c.class_name.is_not(None),
+                Guardian.registry_id == guardians.c.registry_id,
+                GuardianPupil.guardian_id == Guardian.id,
+                Pupil.id == GuardianPupil.pupil_id,
+                *legal_link_criteria(),
             )
         )
     )

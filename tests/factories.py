@@ -11,6 +11,7 @@ from accounts.models import Account
 from accounts.models import AccountOrigin
 from accounts.models import AccountState
 from kernel import runtime
+from kernel.clock import paris_today
 from kernel.extensions import db
 from registry.models import Admission
 from registry.models import Guardian
@@ -141,7 +142,7 @@ def set_state(account: Account, state: AccountState, *, now=NOW) -> Account:
 
     if state == AccountState.NOT_NOTIFIED:
         return account
-    states.notify(account, now=now, actor=audit.OPERATOR)
+    states.notify(account, today=paris_today(now), now=now, actor=audit.OPERATOR)
     runtime.passwords().issue_temporary(account, today=now.date())
     if state == AccountState.NOTIFIED:
         return account

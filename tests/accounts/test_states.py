@@ -1,4 +1,5 @@
-"""SPEC §4: every allowed transition, and every forbidden one refused."""
+"""SPEC §4: every allowed transition, and every forbidden one refused; what the
+console may do with an account in each state (SPEC §3, §5)."""
 
 import datetime as dt
 
@@ -7,9 +8,11 @@ import pytest
 from accounts import audit
 from accounts import states
 from accounts.errors import ForbiddenTransition
+from accounts.models import Account
 from accounts.models import AccountOrigin
 from accounts.models import AccountState
 from accounts.models import AuditEvent
+from kernel.clock import paris_today
 from kernel.extensions import db
 from tests import factories
 
@@ -45,7 +48,7 @@ def test_import_creates_non_notifie_with_origin_non_renseigne(account_in):
 
 def test_notify_moves_non_notifie_to_notifie_with_origin_etablissement(account_in):
     account = account_in(AccountState.NOT_NOTIFIED)
-    before = states.notify(account, now=NOW, actor=audit.OPERATOR)
+    before = states.notify(account, today=NOW.date(), now=NOW, actor=audit.OPERATOR)
     assert before == AccountState.NOT_NOTIFIED
     assert account.state.label == "Notifié et non activé"
     assert account.origin.label == "Etablissement"
@@ -60,7 +63,7 @@ def test_renotify_keeps_state_and_origin_but_sets_distribution_date(account_in, 
     account = account_in(state)
     origin = account.origin
     later = NOW + dt.timedelta(days=40)
-    states.notify(account, now=later, actor=audit.OPERATOR)
+    states.notify(account, today=later.date(), now=later, actor=audit.OPERATOR)
     assert account.state == state
     assert account.origin == origin
     assert account.distribution_date == later.date()
@@ -69,8 +72,18 @@ def test_renotify_keeps_state_and_origin_but_sets_distribution_date(account_in, 
 def test_renotify_renews_the_temporary_password_deadline(account_in):
     account = account_in(AccountState.NOTIFIED)
     later = NOW + dt.timedelta(days=80)
-    states.notify(account, now=later, actor=audit.OPERATOR)
+    states.notify(account, today=later.date(), now=later, actor=audit.OPERATOR)
     assert account.temporary_password_issued_on == later.date()
+
+
+def test_notification_is_dated_by_the_paris_calendar_day(account_in):
+    """SPEC §4: at 23:30 UTC on 31 December it is already 1 January in Paris; the
+    distribution date and the temporary password's validity start that day."""
+    account = account_in(AccountState.NOT_NOTIFIED)
+    new_year = dt.datetime(2026, 12, 31, 23, 30)
+    states.notify(account, today=paris_today(new_year), now=new_year, actor=audit.OPERATOR)
+    assert account.distribution_date == dt.date(2027, 1, 1)
+    assert account.temporary_password_issued_on == dt.date(2027, 1, 1)
 
 
 def test_activation_goes_notifie_then_en_cours_then_active(account_in):
@@ -141,7 +154,7 @@ def test_deleted_account_can_be_neither_notified_nor_deleted_again(account_in):
     other = account_in(AccountState.NOTIFIED)
     states.delete_merged(other, into=kept, now=NOW, actor=audit.OPERATOR)
     with pytest.raises(ForbiddenTransition):
-        states.notify(other, now=NOW, actor=audit.OPERATOR)
+        states.notify(other, today=NOW.date(), now=NOW, actor=audit.OPERATOR)
     with pytest.raises(ForbiddenTransition):
         states.delete_merged(other, into=kept, now=NOW, actor=audit.OPERATOR)
     with pytest.raises(ForbiddenTransition):
@@ -156,7 +169,7 @@ def test_an_account_cannot_be_merged_into_itself(account_in):
 
 def test_every_transition_is_audited(account_in):
     account = account_in(AccountState.NOT_NOTIFIED)
-    states.notify(account, now=NOW, actor=audit.OPERATOR)
+    states.notify(account, today=NOW.date(), now=NOW, actor=audit.OPERATOR)
     states.start_activation(account, now=NOW)
     states.confirm_activation(account, now=NOW)
     db.session.flush()
@@ -165,3 +178,60 @@ def test_every_transition_is_audited(account_in):
         "account.activation_started",
         "account.activated",
     ]
+
+
+# -- what the console may do in each state (SPEC §3, §5; 004 §5.2–§5.6) -------------
+
+NN, N, EC, A, DELETED = (
+    AccountState.NOT_NOTIFIED,
+    AccountState.NOTIFIED,
+    AccountState.ACTIVATING,
+    AccountState.ACTIVATED,
+    AccountState.DELETED,
+)
+EVERY_STATE = list(AccountState)
+
+
+@pytest.mark.parametrize("state", EVERY_STATE)
+def test_directors_see_every_account_but_deleted_ones(state):
+    assert states.is_live(state) is (state in {NN, N, EC, A})
+
+
+@pytest.mark.parametrize("state", EVERY_STATE)
+def test_every_account_but_a_deleted_one_may_be_notified(state):
+    assert states.may_notify(state) is (state in {NN, N, EC, A})
+
+
+@pytest.mark.parametrize("state", EVERY_STATE)
+def test_a_password_reset_is_refused_for_non_notifie_and_deleted_accounts(state):
+    assert states.may_reset_password(state) is (state in {N, EC, A})
+
+
+@pytest.mark.parametrize("state", EVERY_STATE)
+def test_no_password_is_shown_for_non_notifie_and_deleted_accounts(state):
+    assert states.shows_password(state) is (state in {N, EC, A})
+
+
+@pytest.mark.parametrize("state", EVERY_STATE)
+def test_only_en_cours_d_activation_gets_its_activation_email_again(state):
+    assert states.may_resend_activation_email(state) is (state == EC)
+
+
+@pytest.mark.parametrize("state", EVERY_STATE)
+def test_a_first_distribution_letter_goes_to_accounts_not_yet_signed_in(state):
+    assert states.awaits_first_sign_in(state) is (state in {NN, N})
+
+
+def test_the_sql_criterion_of_live_accounts_agrees_with_is_live(account_in):
+    accounts = {state: account_in(state) for state in [NN, N, EC, A]}
+    accounts[DELETED] = account_in(N)
+    states.delete_merged(accounts[DELETED], into=accounts[A], now=NOW, actor=audit.OPERATOR)
+    db.session.flush()
+    found = set(
+        db.session.scalars(
+            db.select(Account.state).where(
+                states.live_criterion(), Account.id.in_([a.id for a in accounts.values()])
+            )
+        )
+    )
+    assert found == {state for state in EVERY_STATE if states.is_live(state)}

@@ -27,7 +27,7 @@ def frozen_console(monkeypatch):
     """The console's clock at 24/11/2026 09:30:05 UTC (10:30:05 in Paris)."""
     import datetime as dt
 
-    monkeypatch.setattr("admin.views.utcnow", lambda: dt.datetime(2026, 11, 24, 9, 30, 5))
+    monkeypatch.setattr("admin.list_views.utcnow", lambda: dt.datetime(2026, 11, 24, 9, 30, 5))
 
 
 @pytest.fixture

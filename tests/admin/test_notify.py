@@ -3,6 +3,7 @@ page per account, text checked with pypdf), emails, warnings and skipped list.""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 
@@ -19,6 +20,7 @@ from kernel.extensions import db
 from messaging.models import Message
 from tests import factories
 from tests.admin.conftest import family
+from tests.admin.conftest import search_args
 from tests.admin.conftest import text
 
 NN, N, EC, A = (
@@ -303,3 +305,28 @@ def test_a_single_email_that_cannot_be_sent_is_said(make_app):
     )
     assert "Le courrier électronique n'a pas pu être envoyé à j@example.org." in page
     assert "momentanément indisponible" in page
+
+
+def test_a_notification_at_2330_utc_on_31_december_is_dated_1_january(console, monkeypatch):
+    """SPEC §4: the distribution date is the Paris calendar date, and the temporary
+    password's validity starts that day; the account page and the search list show it."""
+    account, _ = family(console.school, "Jean", "Dupont", [("Léa", "Dupont", "CM1 NEW", "CM1")])
+    db.session.commit()
+    new_year = dt.datetime(2026, 12, 31, 23, 30)  # 00:30 on 1 January 2027 in Paris
+    for module in ("admin.notify_views", "admin.account_views"):  # the console's clock
+        monkeypatch.setattr(f"{module}.utcnow", lambda: new_year)
+    _notify(console, [account.id], "letter")
+    db.session.refresh(account)
+    assert account.distribution_date == dt.date(2027, 1, 1)
+    assert account.temporary_password_issued_on == dt.date(2027, 1, 1)
+
+    page = text(console.client.get(f"/admin/comptes/{account.id}"))
+    assert "Date de distribution</th><td>01-01-2027</td>" in page
+    validity = runtime.settings().accounts.temporary_password_validity_days
+    until = dt.date(2027, 1, 1) + dt.timedelta(days=validity)
+    assert f"mot de passe provisoire valable jusqu'au {until:%d-%m-%Y}" in page
+    results = text(
+        console.client.get("/admin/responsables", query_string=search_args(console.school))
+    )
+    row = results.split("DUPONT Léa")[1].split("</tr>")[0]
+    assert "<td>01-01-2027</td>" in row

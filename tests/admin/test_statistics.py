@@ -112,7 +112,9 @@ def test_page_computes_on_demand_and_shows_when(console, dataset, monkeypatch):
     page = text(console.client.get("/admin/statistiques"))
     assert "Calculer les statistiques" in page
     assert "n'ont pas encore été calculées" in page
-    monkeypatch.setattr("admin.views.utcnow", lambda: dt.datetime(2026, 11, 24, 8, 33, 39))
+    monkeypatch.setattr(
+        "admin.statistics_views.utcnow", lambda: dt.datetime(2026, 11, 24, 8, 33, 39)
+    )
     console.client.post("/admin/statistiques")
     page = text(console.client.get("/admin/statistiques"))
     assert "Dernière mise à jour le 24-11-2026 à 09:33:39" in page

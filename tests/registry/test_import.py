@@ -15,6 +15,7 @@ from accounts.models import Account
 from accounts.models import AccountOrigin
 from accounts.models import AccountState
 from kernel import runtime
+from kernel.clock import paris_today
 from kernel.extensions import db
 from registry import feed
 from registry.models import Guardian
@@ -241,7 +242,7 @@ def test_a_missing_file_or_header_is_refused(app_ctx, tmp_path):
 
 def activated(registry_id: str, *, email: str, mobile: str) -> Account:
     account = account_of(registry_id)
-    states.notify(account, now=NOW, actor=audit.OPERATOR)
+    states.notify(account, today=paris_today(NOW), now=NOW, actor=audit.OPERATOR)
     runtime.passwords().set_chosen(account, "Secret123")
     states.activate_directly(account, via=AccountOrigin.GUARDIAN, now=NOW)
     account.email, account.email_verified = email, True
