@@ -12,6 +12,7 @@ from flask import url_for
 from flask_babel import gettext as _
 
 from accounts import throttle
+from accounts.sms_delivery import send_sms_code
 from enrollment import bp
 from enrollment import registration
 from enrollment.forms import CodeForm
@@ -22,7 +23,6 @@ from enrollment.forms import parse_date
 from enrollment.views import GUESS_LIMIT
 from enrollment.views import SEND_LIMIT
 from enrollment.views import refused
-from enrollment.views import send_sms_code
 from idp import web_session
 from kernel import runtime
 from kernel.clock import utcnow

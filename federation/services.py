@@ -214,14 +214,14 @@ def send_code(
     secret: str,
     validity: dt.timedelta,
     product_name: str,
-) -> tuple[str, sms_codes.SmsChallenge]:
+) -> sms_codes.SmsChallenge:
     """Check that the number is known for these names, then send the SMS code."""
     mobile = normalise_mobile(mobile_raw)
     if mobile is None:
         raise InvalidMobile()
     if not matching_accounts(identity, mobile):
         raise MobileNotRecognised()
-    challenge = sms_codes.send_code(
+    return sms_codes.send_code(
         SMS_PURPOSE,
         mobile,
         now=now,
@@ -230,7 +230,6 @@ def send_code(
         context={"sub": identity.sub},
         product_name=product_name,
     )
-    return mobile, challenge
 
 
 def verify_code(
