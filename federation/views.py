@@ -19,6 +19,7 @@ from flask import session
 from flask import url_for
 from flask_babel import gettext as _
 
+from accounts import claiming
 from accounts.sms_codes import CodeWrongOrExpired
 from accounts.sms_delivery import send_sms_code
 from federation import bp
@@ -246,23 +247,21 @@ def link_children():
         return redirect(url_for("federation.link_mobile"))
     accounts = services.matching_accounts(identity, data["mobile"])
     rows = services.children_to_confirm(accounts)
-    keyed = [(f"{account.id}_{pupil.id}", account, pupil) for account, pupil in rows]
+    keyed = [(f"{child.account.id}_{child.pupil.id}", child.account, child.pupil) for child in rows]
     form = forms.children_form(
         [(key, f"{pupil.first_name} {pupil.last_name}") for key, _a, pupil in keyed]
     )()
     error = None
     if not rows:
-        error = services.NoChildConfirmed.message
+        error = claiming.NoChildConfirmed.message
     elif form.validate_on_submit():
-        answers = [
-            services.ChildAnswer(
-                account_id=account.id,
-                pupil_id=pupil.id,
+        answers = {
+            pupil.id: claiming.Answer(
                 birth_date=form[f"birth_{key}"].data,
                 not_mine=bool(form[f"not_mine_{key}"].data),
             )
-            for key, account, pupil in keyed
-        ]
+            for key, _account, pupil in keyed
+        }
         try:
             account = services.link(
                 identity,
