@@ -4,7 +4,9 @@ the «ce n'est pas mon enfant» report.
 Birth dates are a guessable secret: every wrong answer counts against the
 journey's subject (accounts.throttle, kind "birth_date"), with growing delays
 and then a lock the director lifts. Activation, SMS self-registration and
-FranceConnect linking all call `verify_birth_date`.
+FranceConnect linking all call `verify_birth_date`; activation counts against
+the account (`birth_date_subject`), the two claiming journeys against the
+guardian record (accounts.claiming).
 """
 
 from __future__ import annotations
@@ -31,9 +33,9 @@ class BirthDateMismatch(DomainError):
     )
 
 
-def birth_date_subject(account: Account | None, journey_key: str) -> str:
-    """The throttle subject: the account when known, else the journey (e.g. the mobile)."""
-    return f"account:{account.id}" if account is not None else f"journey:{journey_key}"
+def birth_date_subject(account: Account) -> str:
+    """Activation's throttle subject: the account whose named child is asked."""
+    return f"account:{account.id}"
 
 
 def verify_birth_date(

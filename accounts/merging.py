@@ -43,15 +43,21 @@ def same_person_names(a: Account, b: Account) -> bool:
     ) == fold_name(b.first_name)
 
 
+def check_mergeable(keep: Account, other: Account) -> None:
+    """The refusals of `merge_accounts`, for a journey that must refuse before its first
+    change (several merges, or a merge among other writes)."""
+    if keep.id == other.id or AccountState.DELETED in (keep.state, other.state):
+        raise CannotMerge()
+    if not same_person_names(keep, other):
+        raise NamesDiffer()
+
+
 def merge_accounts(
     keep: Account, other: Account, *, now: dt.datetime, actor: audit.Actor
 ) -> list[Pupil]:
     """Move `other`'s records and children to `keep`, delete `other`; returns the
     children `keep` gained."""
-    if keep.id == other.id or AccountState.DELETED in (keep.state, other.state):
-        raise CannotMerge()
-    if not same_person_names(keep, other):
-        raise NamesDiffer()
+    check_mergeable(keep, other)
     before = {p.id for p in keep.children()}
     for guardian in list(other.guardians):
         guardian.account = keep

@@ -16,6 +16,8 @@ from flask_babel import gettext as _
 from accounts import email_links
 from accounts.models import Account
 from accounts.sms_codes import SmsChallenge
+from accounts.sms_delivery import send_sms_code
+from accounts.sms_delivery import sms_delivery_problem
 from enrollment import account_bp as bp
 from enrollment import merge as merging
 from enrollment import profile
@@ -28,8 +30,6 @@ from enrollment.forms import MergeSearchForm
 from enrollment.views import GUESS_LIMIT
 from enrollment.views import SEND_LIMIT
 from enrollment.views import refused
-from enrollment.views import send_sms_code
-from enrollment.views import sms_delivery_problem
 from idp import web_session
 from idp.web_session import login_required
 from kernel import runtime

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -11,7 +9,9 @@ from flask import session
 from flask import url_for
 from flask_babel import gettext as _
 
+from accounts import claiming
 from accounts import throttle
+from accounts.sms_delivery import send_sms_code
 from enrollment import bp
 from enrollment import registration
 from enrollment.forms import CodeForm
@@ -22,7 +22,6 @@ from enrollment.forms import parse_date
 from enrollment.views import GUESS_LIMIT
 from enrollment.views import SEND_LIMIT
 from enrollment.views import refused
-from enrollment.views import send_sms_code
 from idp import web_session
 from kernel import runtime
 from kernel.clock import utcnow
@@ -92,16 +91,16 @@ def register_children():
         journey = registration.resume(session.get(JOURNEY_KEY), stage="children", now=now)
     except DomainError as exc:
         return _failure(exc.message)
-    pupils = journey.pupils_to_confirm()
+    pupils = [child.pupil for child in journey.children_to_confirm()]
     form = ConfirmForm()
     errors: dict[int, str] = {}
     error = None
     if form.validate_on_submit():
-        answers, not_mine = _children_answers(pupils, errors)
+        answers = _children_answers(pupils, errors)
         if not errors:
             try:
-                registration.confirm_children(journey, answers, not_mine, now=now)
-            except registration.ChildMismatch as exc:
+                registration.confirm_children(journey, answers, now=now)
+            except claiming.ChildMismatch as exc:
                 errors[exc.pupil.id] = refused(exc)
             except (throttle.TooManyAttempts, throttle.JourneyLocked) as exc:
                 error = refused(exc)
@@ -175,8 +174,8 @@ def _done(journey: registration.Journey, *, signed_in: bool):
         "enrollment/register_done.html",
         account=account,
         signed_in=signed_in,
-        merged=len(journey.accounts) > 1,
-        disowned=bool(journey.context.get("not_mine")),
+        merged=bool(journey.claim.merged),
+        disowned=bool(journey.claim.disowned),
     )
 
 
@@ -185,14 +184,14 @@ def _failure(message):
     return render_template("enrollment/register_failure.html", error=message), 400
 
 
-def _children_answers(pupils, errors) -> tuple[dict[int, dt.date | None], set[int]]:
-    answers: dict[int, dt.date | None] = {}
-    not_mine: set[int] = set()
+def _children_answers(pupils, errors) -> dict[int, claiming.Answer]:
+    answers: dict[int, claiming.Answer] = {}
     for pupil in pupils:
         if request.form.get(f"not_mine_{pupil.id}"):
-            not_mine.add(pupil.id)
+            answers[pupil.id] = claiming.Answer(not_mine=True)
             continue
-        answers[pupil.id] = parse_date(request.form.get(f"birth_date_{pupil.id}"))
-        if answers[pupil.id] is None:
+        birth_date = parse_date(request.form.get(f"birth_date_{pupil.id}"))
+        if birth_date is None:
             errors[pupil.id] = _("Saisissez la date de naissance de l'enfant (jj/mm/aaaa).")
-    return answers, not_mine
+        answers[pupil.id] = claiming.Answer(birth_date=birth_date)
+    return answers

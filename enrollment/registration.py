@@ -4,7 +4,9 @@ Names + mobile → a 6-digit code (accounts.sms_codes, 30 minutes, one try) → 
 registry's guardian records matching names and mobile → each child confirmed by
 birth date, or disowned («Je ne suis pas le représentant légal de cet élève») →
 a password → Activé, origin Responsable, identifier shown. Several matching
-records with several accounts become one account on the way (SPEC §2).
+records with several accounts become one account on the way (SPEC §2). Every
+step after the code is accounts.claiming's, shared with FranceConnect linking;
+the code, the password and the pages between steps are this journey's own.
 
 Between steps the journey lives on the accepted SMS challenge (server side):
 the browser holds only its id, and the journey ends 30 minutes after the code
@@ -18,22 +20,17 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
-from accounts import audit
-from accounts import children
 from accounts import claiming
-from accounts import merging
 from accounts import sms_codes
-from accounts import states
 from accounts.models import Account
 from accounts.models import AccountOrigin
 from accounts.models import AccountState
 from accounts.passwords import PasswordService
 from accounts.passwords import validate_chosen_password
-from accounts.terms import record_terms
 from kernel.config import AccountRules
 from kernel.errors import DomainError
 from kernel.extensions import db
-from registry import matching
+from registry.models import Guardian
 from registry.models import Pupil
 
 PURPOSE = "register"
@@ -72,19 +69,11 @@ class AlreadyActivated(DomainError):
         )
 
 
-class NoChildConfirmed(DomainError):
-    code = "register_no_child"
-    message = _l(
-        "Aucun enfant n'a été confirmé : le compte ne peut pas être activé. Contactez l'école "
-        "de votre enfant pour leur signaler et leur demander de rectifier les données."
-    )
-
-
 @dataclass
 class Journey:
     challenge: sms_codes.SmsChallenge
-    accounts: list[Account]
-    keep: Account
+    accounts: list[Account]  # matching names and mobile, live, oldest first
+    claim: claiming.Claim | None = None  # once the children are confirmed
 
     @property
     def context(self) -> dict:
@@ -94,16 +83,14 @@ class Journey:
     def mobile(self) -> str:
         return self.challenge.mobile
 
-    def pupils_to_confirm(self) -> list[Pupil]:
-        """Every child of the matched accounts, but those of an account already Activé
-        (the parent proved them when it was activated)."""
-        seen: dict[int, Pupil] = {}
-        for account in self.accounts:
-            if account.state == AccountState.ACTIVATED:
-                continue
-            for pupil in account.children():
-                seen.setdefault(pupil.id, pupil)
-        return list(seen.values())
+    def children_to_confirm(self) -> list[claiming.Child]:
+        """An account already Activé is not opened here (its password is still needed to
+        sign in): its children, proved when it was activated, are not asked again."""
+        return claiming.children_to_confirm(self.accounts, ask_activated=False)
+
+    @property
+    def keep(self) -> Account:
+        return self.claim.keep
 
     @property
     def needs_password(self) -> bool:
@@ -126,27 +113,25 @@ def start(
 
 
 def verify(challenge_id: str | None, code: str, *, now: dt.datetime, secret: str) -> Journey:
-    """The code, then the registry: the matching guardians' accounts, the one to keep."""
+    """The code, then the registry: the accounts of the matching guardian records."""
     challenge = sms_codes.verify_code(challenge_id, code, purpose=PURPOSE, now=now, secret=secret)
-    guardians = matching.guardians_matching(
-        challenge.context["last_name"], challenge.context["first_name"], challenge.mobile
+    accounts = claiming.accounts_matching(
+        [challenge.context["last_name"]], [challenge.context["first_name"]], challenge.mobile
     )
-    accounts = claiming.live_accounts_of(guardians)
     if not accounts:
         challenge.context = {**challenge.context, "stage": "unknown"}
         raise NumberNotRecognised()
-    activated = [a for a in accounts if a.state == AccountState.ACTIVATED]
-    keep = activated[0] if activated else accounts[0]
-    if keep.state == AccountState.ACTIVATED and len(accounts) == 1:
+    if all(a.state == AccountState.ACTIVATED for a in accounts):
+        # Nothing is left to claim here (their children were proved at activation);
+        # Activé accounts merge from the account page, with the other's password.
         challenge.context = {**challenge.context, "stage": "already_activated"}
-        raise AlreadyActivated(keep.identifier)
+        raise AlreadyActivated(claiming.account_to_keep(accounts).identifier)
     challenge.context = {
         **challenge.context,
         "stage": "children",
         "account_ids": [a.id for a in accounts],
-        "keep_id": keep.id,
     }
-    return Journey(challenge, accounts, keep)
+    return Journey(challenge, accounts)
 
 
 def resume(challenge_id: str | None, *, stage: str, now: dt.datetime) -> Journey:
@@ -159,50 +144,32 @@ def resume(challenge_id: str | None, *, stage: str, now: dt.datetime) -> Journey
         or now > challenge.used_at + JOURNEY_LIFETIME
     ):
         raise JourneyOver()
-    accounts = [db.session.get(Account, i) for i in challenge.context["account_ids"]]
-    accounts = [a for a in accounts if a is not None and not a.is_deleted]
-    keep = db.session.get(Account, challenge.context["keep_id"])
-    if keep is None or keep.is_deleted:
+    accounts = _live_accounts(challenge.context["account_ids"])
+    if not accounts:  # merged elsewhere meanwhile
         raise JourneyOver()
-    return Journey(challenge, accounts, keep)
-
-
-class ChildMismatch(DomainError):
-    """A birth date not recognised, with the child it is about (for the page)."""
-
-    code = children.BirthDateMismatch.code
-    message = children.BirthDateMismatch.message
-
-    def __init__(self, pupil: Pupil):
-        self.pupil = pupil
-        super().__init__()
+    journey = Journey(challenge, accounts)
+    if "claim" in challenge.context:
+        journey.claim = _saved_claim(challenge.context["claim"])
+    return journey
 
 
 def confirm_children(
-    journey: Journey, answers: dict[int, dt.date | None], not_mine: set[int], *, now: dt.datetime
+    journey: Journey, answers: dict[int, claiming.Answer], *, now: dt.datetime
 ) -> None:
-    """Each child is confirmed by birth date or disowned; a wrong date counts against the
-    journey's mobile (growing delays, then a lock the director lifts)."""
-    pupils = journey.pupils_to_confirm()
-    subject = children.birth_date_subject(None, f"register:{journey.mobile}")
-    confirmed = []
-    for pupil in pupils:
-        if pupil.id in not_mine:
-            continue
-        try:
-            # The lock is filed under the account, so the director sees it and can lift it.
-            children.verify_birth_date(
-                pupil, answers.get(pupil.id), now=now, subject=subject, account=journey.keep
-            )
-        except children.BirthDateMismatch as exc:
-            raise ChildMismatch(pupil) from exc
-        confirmed.append(pupil.id)
-    if pupils and not confirmed:
-        raise NoChildConfirmed()
+    """Each child confirmed by birth date or disowned (accounts.claiming); the claim is
+    kept on the challenge for the password page."""
+    claim = claiming.confirm_children(
+        journey.accounts, journey.children_to_confirm(), answers, now=now
+    )
+    journey.claim = claim
     journey.challenge.context = {
         **journey.context,
         "stage": "password",
-        "not_mine": sorted(p.id for p in pupils if p.id in not_mine),
+        "claim": {
+            "keep_id": claim.keep.id,
+            "account_ids": [a.id for a in claim.accounts],
+            "disowned": [[c.guardian.id, c.pupil.id] for c in claim.disowned],
+        },
     }
 
 
@@ -214,23 +181,38 @@ def complete(
     passwords: PasswordService | None,
     rules: AccountRules | None,
 ) -> Account:
-    """One transaction: merges, disowned children reported, password, terms, Activé."""
-    keep = journey.keep
-    if journey.needs_password:
+    """One transaction: the claim completed (merges, reports, Activé, terms), the
+    password. An account already Activé keeps its own password and terms."""
+    needs_password = journey.needs_password
+    if needs_password:
         validate_chosen_password(password, passwords.policy)
-    actor = audit.guardian_actor(keep)
-    disowned = set(journey.context.get("not_mine", []))
-    disowned_pupils = [p for p in journey.pupils_to_confirm() if p.id in disowned]
-    for other in journey.accounts:
-        if other.id != keep.id:
-            merging.merge_accounts(keep, other, now=now, actor=actor)
-    for pupil in disowned_pupils:
-        children.report_not_mine(keep, pupil, now=now, actor=actor)
-    if journey.needs_password:
+    keep = claiming.complete(
+        journey.claim,
+        via=AccountOrigin.GUARDIAN,
+        mobile_e164=journey.mobile,
+        terms_version=rules.terms_version if needs_password else None,
+        now=now,
+    )
+    if needs_password:
         passwords.set_chosen(keep, password)
-        record_terms(keep, version=rules.terms_version, now=now)
-        states.activate_directly(keep, via=AccountOrigin.GUARDIAN, now=now)
-    keep.mobile = journey.mobile
-    keep.mobile_verified = True
     journey.challenge.context = {**journey.context, "stage": "done"}
     return keep
+
+
+def _live_accounts(ids: list[int]) -> list[Account]:
+    accounts = [db.session.get(Account, i) for i in ids]
+    return [a for a in accounts if a is not None and not a.is_deleted]
+
+
+def _saved_claim(saved: dict) -> claiming.Claim:
+    keep = db.session.get(Account, saved["keep_id"])
+    if keep is None or keep.is_deleted:
+        raise JourneyOver()
+    return claiming.Claim(
+        keep=keep,
+        accounts=_live_accounts(saved["account_ids"]),
+        disowned=[
+            claiming.Child(db.session.get(Guardian, g), db.session.get(Pupil, p))
+            for g, p in saved["disowned"]
+        ],
+    )

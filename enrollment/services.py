@@ -63,7 +63,7 @@ def activate_with_temporary_password(
             child,
             birth_date,
             now=now,
-            subject=children.birth_date_subject(account, "activation"),
+            subject=children.birth_date_subject(account),
             account=account,
         )
     passwords.set_chosen(account, password)

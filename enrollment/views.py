@@ -4,8 +4,6 @@ activation email and its link — and the forced password change after a reset."
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -16,7 +14,6 @@ from flask_babel import gettext as _
 from accounts import activation_email
 from accounts import email_links
 from accounts.models import AccountState
-from accounts.sms_codes import SmsChallenge
 from enrollment import bp
 from enrollment import services
 from enrollment.forms import ActivationForm
@@ -30,8 +27,6 @@ from kernel.clock import utcnow
 from kernel.errors import DomainError
 from kernel.extensions import db
 from kernel.extensions import limiter
-from messaging.delivery import latest_outcome
-from messaging.models import Channel
 
 # Flask-Limiter, per client address, on every page that checks a guessable secret or sends.
 GUESS_LIMIT = "20 per hour"
@@ -183,34 +178,3 @@ def choose_password():
                 return redirect(url_for(".awaiting_email"))
             return finish_journey(account, data, now=now, amr=["pwd"])
     return render_template("enrollment/choose_password.html", form=form, error=error)
-
-
-def send_sms_code(field, send: Callable[[], SmsChallenge], *, now) -> SmsChallenge | None:
-    """The one way a page sends a code to the number typed in `field` (mobile change,
-    self-registration): the challenge once the SMS is on its way, else None with the
-    refusal or the reason it could not leave written under the field."""
-    try:
-        challenge = send()
-    except DomainError as exc:
-        field.errors.append(refused(exc))
-        return None
-    db.session.commit()
-    problem = sms_delivery_problem(challenge, now=now)
-    if problem:
-        field.errors.append(problem)
-        return None
-    return challenge
-
-
-def sms_delivery_problem(challenge, *, now) -> str | None:
-    """docs/messaging.md: an SMS that could not be sent does not use up the code nor the
-    number's allowance; the parent reads why (a landline, an invalid number…)."""
-
-    delivery = latest_outcome(Channel.SMS, challenge.mobile, since=now)
-    if delivery is not None and delivery.failed:
-        db.session.delete(challenge)
-        db.session.commit()
-        return str(delivery.user_message)
-    if delivery is not None and delivery.state == "retrying":
-        flash(delivery.user_message, "warning")
-    return None

@@ -2,40 +2,33 @@
 §1.3.4–§1.3.5): the rules, callable from the views, the CLI and tests.
 
 The first time a `sub` comes back from FranceConnect it is unknown: the parent
-gives the mobile number they gave to the school, proves it with an SMS code
-(accounts.sms_codes), and the guardian accounts matching that number and the
-FranceConnect names (registry.matching) are found; the parent confirms each
-child by birth date (accounts.children, throttled). Then the accounts are merged
-into one (accounts.merging), the account is activated with origin FranceConnect
-when it never was (accounts.states), and the link is made. Later sign-ins go
+gives the mobile number they gave to the school and proves it with an SMS code
+(accounts.sms_codes). From there the journey claims the parent's children the way
+SMS self-registration does, through the same steps (accounts.claiming): the
+accounts matching that number and the FranceConnect names, each child confirmed by
+birth date or disowned, the accounts merged into one, Activé with origin
+FranceConnect when it never was. What is FranceConnect's own stays here: the
+identity and its name candidates, and the link made at the end. Later sign-ins go
 straight through (`account_for`). Every link, unlink and merge is audited.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
 from accounts import audit
-from accounts import children
 from accounts import claiming
-from accounts import merging
 from accounts import sms_codes
-from accounts import states
-from accounts import throttle
 from accounts.models import Account
 from accounts.models import AccountOrigin
 from accounts.models import AccountState
-from accounts.terms import record_terms
 from federation.client import FranceConnectIdentity
 from federation.models import FranceConnectLink
 from kernel.contact import normalise_mobile
 from kernel.errors import DomainError
 from kernel.extensions import db
-from registry import matching
-from registry.models import Pupil
 
 SMS_PURPOSE = "franceconnect_link"
 
@@ -61,21 +54,6 @@ class MobileNotRecognised(LinkingError):
     )
 
 
-class NoChildConfirmed(LinkingError):
-    code = "franceconnect_no_child"
-    message = _l(
-        "Aucun enfant n'a pu être rattaché à votre compte. Contactez l'école de votre enfant."
-    )
-
-
-class AnswersIncomplete(LinkingError):
-    code = "franceconnect_answers_incomplete"
-    message = _l(
-        "Pour chaque enfant, saisissez sa date de naissance ou cochez « Je ne suis pas le "
-        "représentant légal de cet élève »."
-    )
-
-
 class AccountNotActivated(LinkingError):
     code = "franceconnect_account_not_activated"
     message = _l("Seul un compte activé peut être lié à FranceConnect par un opérateur.")
@@ -84,14 +62,6 @@ class AccountNotActivated(LinkingError):
 class IdentityLinkedElsewhere(LinkingError):
     code = "franceconnect_linked_elsewhere"
     message = _l("Cette identité FranceConnect est déjà liée à un autre compte.")
-
-
-@dataclass(frozen=True)
-class ChildAnswer:
-    account_id: int
-    pupil_id: int
-    birth_date: dt.date | None
-    not_mine: bool = False
 
 
 # -- later sign-ins -------------------------------------------------------------------
@@ -198,12 +168,9 @@ def unlink_by_operator(sub: str, *, now: dt.datetime) -> FranceConnectLink | Non
 def matching_accounts(identity: FranceConnectIdentity, mobile_e164: str) -> list[Account]:
     """Live accounts whose registry records carry this mobile and the FranceConnect names
     (every first name or the first one; birth name or usage name)."""
-    guardians = {}
-    for last in identity.last_name_candidates():
-        for first in identity.first_name_candidates():
-            for guardian in matching.guardians_matching(last, first, mobile_e164):
-                guardians[guardian.id] = guardian
-    return claiming.live_accounts_of(list(guardians.values()))
+    return claiming.accounts_matching(
+        identity.last_name_candidates(), identity.first_name_candidates(), mobile_e164
+    )
 
 
 def send_code(
@@ -214,14 +181,14 @@ def send_code(
     secret: str,
     validity: dt.timedelta,
     product_name: str,
-) -> tuple[str, sms_codes.SmsChallenge]:
+) -> sms_codes.SmsChallenge:
     """Check that the number is known for these names, then send the SMS code."""
     mobile = normalise_mobile(mobile_raw)
     if mobile is None:
         raise InvalidMobile()
     if not matching_accounts(identity, mobile):
         raise MobileNotRecognised()
-    challenge = sms_codes.send_code(
+    return sms_codes.send_code(
         SMS_PURPOSE,
         mobile,
         now=now,
@@ -230,7 +197,6 @@ def send_code(
         context={"sub": identity.sub},
         product_name=product_name,
     )
-    return mobile, challenge
 
 
 def verify_code(
@@ -250,78 +216,43 @@ def verify_code(
     return challenge.mobile
 
 
-def children_to_confirm(accounts: list[Account]) -> list[tuple[Account, Pupil]]:
-    return [(account, pupil) for account in accounts for pupil in account.children()]
+def children_to_confirm(accounts: list[Account]) -> list[claiming.Child]:
+    """Every child of the matching accounts, those of an Activé account too: linking
+    opens that account without its password."""
+    return claiming.children_to_confirm(accounts, ask_activated=True)
 
 
 def link(
     identity: FranceConnectIdentity,
     mobile_e164: str,
-    answers: list[ChildAnswer],
+    answers: dict[int, claiming.Answer],
     *,
     now: dt.datetime,
     terms_version: str,
 ) -> Account:
-    """Check every birth date, then merge, activate and link (one transaction)."""
+    """Claim the children (every birth date checked first), then merge, activate and
+    link, in one transaction. `answers` are keyed by pupil id."""
     accounts = matching_accounts(identity, mobile_e164)
     if not accounts:
         raise MobileNotRecognised()
-    expected = children_to_confirm(accounts)
-    by_key = {(a.account_id, a.pupil_id): a for a in answers}
-    if not expected or set(by_key) != {(a.id, p.id) for a, p in expected}:
-        raise AnswersIncomplete()
-    for account, pupil in expected:
-        answer = by_key[(account.id, pupil.id)]
-        if answer.not_mine:
-            continue
-        if answer.birth_date is None:
-            raise AnswersIncomplete()
-        children.verify_birth_date(
-            pupil,
-            answer.birth_date,
-            now=now,
-            subject=children.birth_date_subject(account, mobile_e164),
-            account=account,
-        )
-    confirmed = [
-        account
-        for account in accounts
-        if any(not by_key[(account.id, p.id)].not_mine for a, p in expected if a.id == account.id)
-    ]
-    for account, pupil in expected:
-        if by_key[(account.id, pupil.id)].not_mine:
-            children.report_not_mine(account, pupil, now=now, actor=audit.guardian_actor(account))
-    if not confirmed:
-        raise NoChildConfirmed()  # the reports stay (the caller commits them)
-    for account in confirmed:
-        throttle.record_success("birth_date", children.birth_date_subject(account, mobile_e164))
-    keep = _account_to_keep(confirmed)
-    # Refuse before the first change: a half-made merge must never be committed.
-    if any(not merging.same_person_names(keep, other) for other in confirmed):
-        raise merging.NamesDiffer()
-    for other in confirmed:
-        if other.id != keep.id:
-            merging.merge_accounts(keep, other, now=now, actor=audit.guardian_actor(keep))
-            for moved in links_of(other):
-                moved.account = keep
-    if keep.state != AccountState.ACTIVATED:
-        states.activate_directly(keep, via=AccountOrigin.FRANCECONNECT, now=now)
-    if keep.terms_accepted_at is None or keep.terms_version != terms_version:
-        record_terms(keep, version=terms_version, now=now)
-    if not keep.mobile:
-        keep.mobile = mobile_e164
-        keep.mobile_verified = True
-    _make_link(identity, keep, now=now, merged=[a for a in confirmed if a.id != keep.id])
+    claim = claiming.confirm_children(accounts, children_to_confirm(accounts), answers, now=now)
+    keep = claiming.complete(
+        claim,
+        via=AccountOrigin.FRANCECONNECT,
+        mobile_e164=mobile_e164,
+        terms_version=terms_version,
+        now=now,
+    )
+    _move_links(claim.merged, to=keep)
+    _make_link(identity, keep, now=now, merged=claim.merged)
     return keep
 
 
-def _account_to_keep(accounts: list[Account]) -> Account:
-    """An account already Activé (the oldest) keeps its identifier and password; else the
-    oldest account."""
-    activated = [a for a in accounts if a.state == AccountState.ACTIVATED]
-    if activated:
-        return min(activated, key=lambda a: (a.activated_at or dt.datetime.min, a.id))
-    return min(accounts, key=lambda a: a.id)
+def _move_links(merged: list[Account], *, to: Account) -> None:
+    """The FranceConnect identities of the merged accounts now sign in to the kept one."""
+    for account in merged:
+        for moved in links_of(account):
+            moved.account = to
 
 
 def _make_link(

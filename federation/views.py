@@ -19,7 +19,9 @@ from flask import session
 from flask import url_for
 from flask_babel import gettext as _
 
+from accounts import claiming
 from accounts.sms_codes import CodeWrongOrExpired
+from accounts.sms_delivery import send_sms_code
 from federation import bp
 from federation import forms
 from federation import services
@@ -37,8 +39,6 @@ from kernel.contact import mask_mobile
 from kernel.errors import DomainError
 from kernel.extensions import db
 from kernel.extensions import limiter
-from messaging.delivery import latest_outcome
-from messaging.models import Channel
 
 log = logging.getLogger(__name__)
 
@@ -176,30 +176,22 @@ def link_mobile():
     form = forms.MobileForm()
     if form.validate_on_submit():
         settings = runtime.settings()
-        try:
-            mobile, challenge = services.send_code(
+        challenge = send_sms_code(
+            form.mobile,
+            lambda: services.send_code(
                 identity,
                 form.mobile.data,
                 now=now,
                 secret=settings.secret_key,
                 validity=dt.timedelta(minutes=settings.accounts.sms_code_validity_minutes),
                 product_name=settings.product.name,
-            )
-        except DomainError as error:
-            form.mobile.errors.append(error.message)
-        else:
-            db.session.commit()
-            delivery = latest_outcome(Channel.SMS, mobile, since=now)
-            if delivery is not None and delivery.failed:
-                db.session.delete(challenge)  # never received: keep the number's allowance
-                db.session.commit()
-                form.mobile.errors.append(delivery.user_message)
-            else:
-                if delivery is not None and delivery.state == "retrying":
-                    flash(delivery.user_message, "warning")
-                data.update(challenge=challenge.id, mobile=mobile, verified=False)
-                session[LINKING_KEY] = data
-                return redirect(url_for("federation.link_code"))
+            ),
+            now=now,
+        )
+        if challenge is not None:
+            data.update(challenge=challenge.id, mobile=challenge.mobile, verified=False)
+            session[LINKING_KEY] = data
+            return redirect(url_for("federation.link_code"))
     return render_template("federation/link_mobile.html", form=form, identity=identity)
 
 
@@ -255,23 +247,21 @@ def link_children():
         return redirect(url_for("federation.link_mobile"))
     accounts = services.matching_accounts(identity, data["mobile"])
     rows = services.children_to_confirm(accounts)
-    keyed = [(f"{account.id}_{pupil.id}", account, pupil) for account, pupil in rows]
+    keyed = [(f"{child.account.id}_{child.pupil.id}", child.account, child.pupil) for child in rows]
     form = forms.children_form(
         [(key, f"{pupil.first_name} {pupil.last_name}") for key, _a, pupil in keyed]
     )()
     error = None
     if not rows:
-        error = services.NoChildConfirmed.message
+        error = claiming.NoChildConfirmed.message
     elif form.validate_on_submit():
-        answers = [
-            services.ChildAnswer(
-                account_id=account.id,
-                pupil_id=pupil.id,
+        answers = {
+            pupil.id: claiming.Answer(
                 birth_date=form[f"birth_{key}"].data,
                 not_mine=bool(form[f"not_mine_{key}"].data),
             )
-            for key, account, pupil in keyed
-        ]
+            for key, _account, pupil in keyed
+        }
         try:
             account = services.link(
                 identity,

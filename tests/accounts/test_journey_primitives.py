@@ -88,7 +88,7 @@ def test_sms_sending_is_throttled_per_prefix(app_ctx):
 def test_birth_date_check_counts_wrong_answers_then_locks(app_ctx, school):
     guardian, [pupil] = factories.make_family(school)
     account = guardian.account
-    subject = children.birth_date_subject(account, "")
+    subject = children.birth_date_subject(account)
     children.verify_birth_date(pupil, pupil.birth_date, now=NOW, subject=subject, account=account)
     policy = throttle.POLICIES["birth_date"]
     moment = NOW

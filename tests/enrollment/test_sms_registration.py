@@ -96,18 +96,20 @@ def test_several_matching_records_are_merged_into_one_account(client, app_ctx, s
     factories.make_guardian(pupils=[(second_pupil, True)], account=second_account)
     factories.set_state(second_account, AccountState.NOTIFIED)
     db.session.commit()
+    # The Notifié account is more advanced than the older Non notifié one: it is kept.
+    kept, merged = second_account, first.account
 
     send(client)
     enter_code(client)
     confirm(client, first_pupils + [second_pupil])
-    choose_password(client)
-    kept = first.account
+    done = choose_password(client)
+    assert f"<strong>{kept.identifier}</strong>" in text(done)
     db.session.refresh(kept)
-    db.session.refresh(second_account)
+    db.session.refresh(merged)
     assert kept.state == AccountState.ACTIVATED
     assert {p.first_name for p in kept.children()} == {"Léa", "Zoé"}
-    assert second_account.state == AccountState.DELETED
-    assert second_account.merged_into_id == kept.id
+    assert merged.state == AccountState.DELETED
+    assert merged.merged_into_id == kept.id
 
 
 def test_a_child_can_be_disowned(client, family, clock):
@@ -232,6 +234,22 @@ def test_an_already_activated_account_is_named(client, app_ctx, school, clock):
     assert response.status_code == 400
     assert guardian.account.identifier in text(response)
     assert "Mot de passe perdu" in text(response)
+
+
+def test_when_every_matching_account_is_activated_the_kept_ones_identifier_is_named(
+    client, app_ctx, school, clock
+):
+    older, _ = factories.make_family(school)
+    newer, _ = factories.make_family(factories.make_school())
+    factories.activate(older.account, password="Secret123")
+    factories.activate(newer.account, password="Secret456")
+    db.session.commit()
+    send(client)
+    response = enter_code(client)
+    assert response.status_code == 400
+    assert f"l'identifiant est {older.account.identifier}." in text(response).replace("&#39;", "'")
+    db.session.refresh(newer.account)
+    assert newer.account.state == AccountState.ACTIVATED  # nothing merged without a password
 
 
 def test_records_of_an_activated_account_gain_the_other_accounts_children(

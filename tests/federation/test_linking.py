@@ -12,6 +12,7 @@ import pytest
 from flask import Blueprint
 
 from accounts import audit
+from accounts import claiming
 from accounts import merging
 from accounts import throttle
 from accounts.models import Account
@@ -145,7 +146,7 @@ def test_a_number_known_under_other_names_is_not_recognised(client, family):
     assert "contactez l'école de votre enfant" in page
 
 
-def test_a_wrong_birth_date_links_nothing_and_counts_against_the_account(client, family):
+def test_a_wrong_birth_date_links_nothing_and_counts_against_the_guardian_record(client, family):
     account, pupils = family
     _begin(client, verified_mobile=MOBILE)
     wrong = {pupils[1].id: dt.date(2015, 1, 1)}
@@ -159,8 +160,9 @@ def test_a_wrong_birth_date_links_nothing_and_counts_against_the_account(client,
     assert account.state == AccountState.NOT_NOTIFIED
     assert db.session.scalar(db.select(FranceConnectLink)) is None
     assert db.session.scalar(db.select(LoginSession)) is None
-    counter = throttle._counter("birth_date", f"account:{account.id}")
+    counter = throttle._counter("birth_date", f"guardian:{account.guardians[0].id}")
     assert counter.failures == 1
+    assert counter.account_id == account.id  # where the director sees the lock
 
 
 def test_birth_date_guesses_are_throttled(client, family):
@@ -252,7 +254,7 @@ def test_when_every_child_is_reported_nothing_is_linked_but_the_reports_stay(cli
         )
     )
 
-    assert "Aucun enfant n'a pu être rattaché" in page
+    assert "Aucun enfant n'a été confirmé" in page
     assert db.session.scalar(db.select(FranceConnectLink)) is None
     actions = db.session.scalars(db.select(AuditEvent.action)).all()
     assert actions.count("child.not_mine") == 2
@@ -348,10 +350,10 @@ def test_merging_refuses_accounts_whose_names_differ_before_any_change(app_ctx, 
     second.last_name = "Martin-Durand"  # the account's names differ from its registry record
     db.session.commit()
     identity = FranceConnectIdentity(sub="fc-x", given_name="Gérald", family_name="Martin")
-    answers = [
-        services.ChildAnswer(first_guardian.account.id, first_pupil.id, first_pupil.birth_date),
-        services.ChildAnswer(second.id, second_pupil.id, second_pupil.birth_date),
-    ]
+    answers = {
+        first_pupil.id: claiming.Answer(first_pupil.birth_date),
+        second_pupil.id: claiming.Answer(second_pupil.birth_date),
+    }
 
     with pytest.raises(merging.NamesDiffer):
         services.link(identity, MOBILE, answers, now=utcnow(), terms_version="t")
