@@ -104,7 +104,10 @@ class PasswordService:
         return self.box.decrypt(account.temporary_password_encrypted)
 
     def set_chosen(self, account: Account, password: str) -> None:
-        """The parent's own password: checked against the policy, hashed, temp one dropped."""
+        """The parent's own password: checked against the policy, hashed, temp one dropped.
+
+        The mechanics only: a journey goes through
+        `accounts.password_changes.set_own_password` (other sessions end, audit)."""
         validate_chosen_password(password, self.policy)
         account.password_hash = self.hash(password)
         account.temporary_password_encrypted = None

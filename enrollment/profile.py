@@ -10,11 +10,12 @@ from flask_babel import lazy_gettext as _l
 
 from accounts import audit
 from accounts import email_links
-from accounts import sessions
 from accounts import sms_codes
 from accounts.authentication import InvalidCredentials
 from accounts.authentication import verify_password
 from accounts.models import Account
+from accounts.password_changes import Occasion
+from accounts.password_changes import set_own_password
 from accounts.passwords import PasswordService
 from kernel import runtime
 from kernel.errors import DomainError
@@ -174,11 +175,11 @@ def change_password(
         verify_password(account.identifier, current, now=now, passwords=passwords, rules=None)
     except InvalidCredentials:
         raise WrongCurrentPassword() from None
-    passwords.set_chosen(account, new)
-    sessions.end_sessions_of(account, now=now, reason="password_changed", keep=keep_session)
-    audit.record(
-        "account.password_changed",
-        actor=audit.guardian_actor(account),
+    set_own_password(
+        account,
+        new,
+        occasion=Occasion.CHANGED,
         now=now,
-        accounts=[account],
+        passwords=passwords,
+        keep_session=keep_session,
     )

@@ -27,6 +27,8 @@ from accounts import states
 from accounts.models import Account
 from accounts.models import AccountOrigin
 from accounts.models import AccountState
+from accounts.password_changes import Occasion
+from accounts.password_changes import set_own_password
 from accounts.passwords import PasswordService
 from accounts.passwords import validate_chosen_password
 from accounts.terms import record_terms
@@ -227,7 +229,7 @@ def complete(
     for pupil in disowned_pupils:
         children.report_not_mine(keep, pupil, now=now, actor=actor)
     if journey.needs_password:
-        passwords.set_chosen(keep, password)
+        set_own_password(keep, password, occasion=Occasion.CHOSEN, now=now, passwords=passwords)
         record_terms(keep, version=rules.terms_version, now=now)
         states.activate_directly(keep, via=AccountOrigin.GUARDIAN, now=now)
     keep.mobile = journey.mobile
