@@ -1,20 +1,24 @@
-"""Every change of a parent's password (SPEC §3, §4): their own one set by a journey.
+"""Every change of a parent's password (SPEC §3, §4): their own one set by a journey,
+or a temporary one issued by the school.
 
 `PasswordService` (accounts.passwords) knows the mechanics (policy, argon2id, the
 encrypted temporary password); this module holds what must come with them every
 time, so that no journey forgets a part: a password of their own ends the
-account's other sessions and is audited.
+account's other sessions and is audited; a temporary one starts its validity on
+the Paris calendar date and is audited as a reset.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Sequence
 
 from accounts import audit
 from accounts import sessions
 from accounts.models import Account
 from accounts.passwords import PasswordService
+from kernel.clock import paris_today
 
 
 class Occasion(enum.Enum):
@@ -59,5 +63,38 @@ def set_own_password(
         actor=audit.guardian_actor(account),
         now=now,
         accounts=[account],
+        details=details,
+    )
+
+
+def issue_temporary_passwords(
+    accounts: Sequence[Account],
+    *,
+    actor: audit.Actor,
+    now: dt.datetime,
+    passwords: PasswordService,
+    school_id: int | None = None,
+    details: dict | None = None,
+) -> None:
+    """A school's reset (004 §5.5, or with a notification, §5.3): each account gets a
+    new temporary password from a CSPRNG, stored encrypted, to be changed at the
+    next sign-in; its 3 months start on today's Paris date (SPEC §4) and the old
+    password stops working at once. One audit row `account.password_reset` names
+    every account reset together. The state never changes; callers leave Non
+    notifié accounts out (their password is given by the first notification).
+
+    The registry import's bulk creation does not come here: it inserts thousands of
+    never-distributed accounts in one statement, with no issue date and no audit
+    row each (registry_import.importer)."""
+    today = paris_today(now)
+    for account in accounts:
+        passwords.issue_temporary(account, today=today)
+    audit.record(
+        "account.password_reset",
+        actor=actor,
+        now=now,
+        accounts=accounts,
+        school_id=school_id,
+        summary=f"{len(accounts)} compte(s)",
         details=details,
     )

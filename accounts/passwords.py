@@ -80,7 +80,9 @@ class PasswordService:
         """Give the account a new temporary password; the old one stops working at once.
 
         `today` is the issue date that starts the validity period; None for an account
-        not yet distributed (its password cannot be used until it is notified).
+        not yet distributed (its password cannot be used until it is notified). The
+        mechanics only: a reset goes through
+        `accounts.password_changes.issue_temporary_passwords` (Paris date, audit).
         """
         password = generate_temporary_password()
         account.temporary_password_encrypted = self.box.encrypt(password)

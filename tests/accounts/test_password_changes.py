@@ -1,6 +1,8 @@
 """Every change of a parent's password goes through accounts.password_changes: a
 password of their own (activation, SMS self-registration, the forced change after a
-reset, the profile, lost password) ends the account's other sessions and is audited."""
+reset, the profile, lost password) ends the account's other sessions and is audited;
+a temporary one (the console's reset, alone or with a notification) is audited as
+a reset and valid from the Paris calendar date."""
 
 import datetime as dt
 
@@ -12,6 +14,7 @@ from accounts import sessions
 from accounts.errors import PasswordPolicyError
 from accounts.models import AccountState
 from accounts.models import AuditEvent
+from admin import services as console
 from enrollment import profile
 from enrollment import recovery
 from enrollment import registration
@@ -20,6 +23,7 @@ from kernel import runtime
 from kernel.config import AccountRules
 from kernel.extensions import db
 from tests import factories
+from tests.admin.conftest import make_director
 from tests.enrollment.conftest import code_in
 from tests.enrollment.conftest import last_message
 
@@ -135,3 +139,71 @@ def test_no_path_sets_a_password_that_breaks_the_policy(family, journey, event, 
         journey(account, pupil, "court1", here=here)
     assert elsewhere.ended_at is None
     assert db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == event)) is None
+
+
+def _console_reset(account, school, director, now):
+    console.reset_passwords(
+        [account], school=school, director=director, passwords=runtime.passwords(), now=now
+    )
+
+
+def _notify_with_reset(account, school, director, now):
+    console.notify(
+        [account],
+        channel=console.Channel.LETTER,
+        reset=True,
+        school=school,
+        director=director,
+        passwords=runtime.passwords(),
+        product=runtime.settings().product,
+        now=now,
+    )
+
+
+@pytest.mark.parametrize(
+    "reset", [_console_reset, _notify_with_reset], ids=["reset", "notify-with-reset"]
+)
+def test_every_reset_by_the_school_issues_a_temporary_password_and_is_audited(
+    app_ctx, school, reset
+):
+    director = make_director(schools=[school])
+    account = factories.make_family(school)[0].account
+    factories.activate(account, password=OLD)
+    reset(account, school, director, NOW)
+    db.session.flush()
+    clear = runtime.passwords().temporary_password(account)
+    assert (
+        len(clear) == 8
+        and clear.isupper()
+        and clear.encode() not in (account.temporary_password_encrypted)
+    )
+    assert account.state == AccountState.ACTIVATED
+    assert account.temporary_password_issued_on == NOW.date()
+    with pytest.raises(authentication.InvalidCredentials):  # the old one stops at once
+        authentication.verify_password(
+            account.identifier, OLD, now=NOW, passwords=runtime.passwords(), rules=None
+        )
+    result = authentication.authenticate(
+        account.identifier,
+        clear,
+        now=NOW,
+        passwords=runtime.passwords(),
+        rules=AccountRules(),
+        today=NOW.date(),
+    )
+    assert result.next == authentication.Next.CHANGE_PASSWORD
+    [audited] = db.session.scalars(
+        db.select(AuditEvent).where(AuditEvent.action == "account.password_reset")
+    )
+    assert audited.accounts == [account]
+    assert (audited.actor_type, audited.actor_label) == ("director", director.identifier)
+    assert audited.school_id == school.id
+
+
+def test_a_reset_after_midnight_in_paris_is_dated_the_paris_day(app_ctx, school):
+    """23:30 UTC on 24 November is 00:30 on the 25th in Paris: the 3 months start there."""
+    director = make_director(schools=[school])
+    account = factories.make_family(school)[0].account
+    factories.activate(account, password=OLD)
+    _console_reset(account, school, director, dt.datetime(2026, 11, 24, 23, 30))
+    assert account.temporary_password_issued_on == dt.date(2026, 11, 25)
