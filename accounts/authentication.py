@@ -5,7 +5,8 @@ Only Activé accounts reach services; any other live state that typed a valid
 password is sent to its next step. Every attempt costs one argon2id
 verification whatever the account (a dummy hash when there is none), and every
 refusal is the same `InvalidCredentials`, so neither the answer nor its timing
-tells whether an identifier exists.
+tells whether an identifier exists. That check, `verify_password`, is also the
+one the merge (SPEC §6.6) and the profile's password change (§6.7) make.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from accounts import throttle
 from accounts.models import Account
 from accounts.models import AccountState
 from accounts.passwords import PasswordService
+from kernel.clock import paris_today
 from kernel.config import AccountRules
 from kernel.errors import DomainError
 from kernel.extensions import db
@@ -65,6 +67,30 @@ def authenticate(
     rules: AccountRules,
     today: dt.date,
 ) -> SignInResult:
+    account = verify_password(
+        identifier, password, now=now, passwords=passwords, rules=rules, today=today
+    )
+    return SignInResult(account, _next_step(account))
+
+
+def verify_password(
+    identifier: str,
+    password: str,
+    *,
+    now: dt.datetime,
+    passwords: PasswordService,
+    rules: AccountRules | None,
+    today: dt.date | None = None,
+) -> Account:
+    """The account whose password (own, or temporary and still valid) this is.
+
+    The one check behind sign-in, the merge's «Recherchez le compte» and the
+    profile's current password, so that all three share one throttle per
+    identifier typed, cost one argon2id verification whether or not the
+    identifier exists, and refuse with the same `InvalidCredentials`.
+    `rules` None leaves a temporary password's age unchecked (the profile: the
+    parent is signed in already, as before); `today` defaults to the Paris date.
+    """
     subject = f"password:{identifier.strip().lower()}"
     throttle.check("password", subject, now=now)
     account = find_by_identifier(identifier)
@@ -72,21 +98,21 @@ def authenticate(
         _burn_one_hash(passwords, password)
         throttle.record_failure("password", subject, now=now, account=None)
         raise InvalidCredentials()
-
-    result = _match(account, password, passwords=passwords, rules=rules, today=today)
-    if result is None:
+    if not _matches(account, password, passwords=passwords):
         throttle.record_failure("password", subject, now=now, account=account)
         raise InvalidCredentials()
+    if (
+        rules is not None
+        and account.must_change_password
+        and passwords.temporary_password_expired(
+            account,
+            today=today or paris_today(now),
+            validity_days=rules.temporary_password_validity_days,
+        )
+    ):
+        raise TemporaryPasswordExpired()
     throttle.record_success("password", subject)
-    return result
-
-
-def check_password(account: Account, password: str, *, passwords: PasswordService) -> bool:
-    """Whether `password` is the account's current password, own or temporary (merge, 002)."""
-    if account.must_change_password:
-        _burn_one_hash(passwords, password)
-        return passwords.check_temporary(account, password)
-    return passwords.verify_hash(account.password_hash, password)
+    return account
 
 
 def find_by_identifier(identifier: str) -> Account | None:
@@ -95,23 +121,25 @@ def find_by_identifier(identifier: str) -> Account | None:
     )
 
 
-def _match(account, password, *, passwords, rules, today) -> SignInResult | None:
+def _next_step(account: Account) -> Next:
+    if account.must_change_password:
+        return Next.ACTIVATE if account.state == AccountState.NOTIFIED else Next.CHANGE_PASSWORD
+    if account.state == AccountState.ACTIVATING:
+        return Next.CONFIRM_EMAIL
+    return Next.SIGNED_IN
+
+
+def _matches(account: Account, password: str, *, passwords: PasswordService) -> bool:
+    """Exactly one argon2id verification, whichever password the account has: a
+    temporary one is compared in clear, an account without a password (FranceConnect
+    only) has nothing to compare, so both spend the dummy one."""
     if account.must_change_password:
         _burn_one_hash(passwords, password)
-        if not passwords.check_temporary(account, password):
-            return None
-        if passwords.temporary_password_expired(
-            account, today=today, validity_days=rules.temporary_password_validity_days
-        ):
-            raise TemporaryPasswordExpired()
-        if account.state == AccountState.NOTIFIED:
-            return SignInResult(account, Next.ACTIVATE)
-        return SignInResult(account, Next.CHANGE_PASSWORD)
-    if not passwords.verify_hash(account.password_hash, password):
-        return None
-    if account.state == AccountState.ACTIVATING:
-        return SignInResult(account, Next.CONFIRM_EMAIL)
-    return SignInResult(account, Next.SIGNED_IN)
+        return passwords.check_temporary(account, password)
+    if not account.password_hash:
+        _burn_one_hash(passwords, password)
+        return False
+    return passwords.verify_hash(account.password_hash, password)
 
 
 def _burn_one_hash(passwords: PasswordService, password: str) -> None:

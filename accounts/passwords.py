@@ -80,7 +80,9 @@ class PasswordService:
         """Give the account a new temporary password; the old one stops working at once.
 
         `today` is the issue date that starts the validity period; None for an account
-        not yet distributed (its password cannot be used until it is notified).
+        not yet distributed (its password cannot be used until it is notified). The
+        mechanics only: a reset goes through
+        `accounts.password_changes.issue_temporary_passwords` (Paris date, audit).
         """
         password = generate_temporary_password()
         account.temporary_password_encrypted = self.box.encrypt(password)
@@ -104,7 +106,10 @@ class PasswordService:
         return self.box.decrypt(account.temporary_password_encrypted)
 
     def set_chosen(self, account: Account, password: str) -> None:
-        """The parent's own password: checked against the policy, hashed, temp one dropped."""
+        """The parent's own password: checked against the policy, hashed, temp one dropped.
+
+        The mechanics only: a journey goes through
+        `accounts.password_changes.set_own_password` (other sessions end, audit)."""
         validate_chosen_password(password, self.policy)
         account.password_hash = self.hash(password)
         account.temporary_password_encrypted = None

@@ -26,6 +26,7 @@ from accounts.activation_email import send_activation_email
 from accounts.models import Account
 from accounts.models import AccountState
 from accounts.models import Director
+from accounts.password_changes import issue_temporary_passwords
 from accounts.passwords import PasswordService
 from admin import pdf
 from admin import search
@@ -161,12 +162,11 @@ def notify(
         if reset and not states.may_reset_password(before):
             result.not_reset.append(account)
         elif reset:
-            passwords.issue_temporary(account, today=today)
-            audit.record(
-                "account.password_reset",
+            issue_temporary_passwords(
+                [account],
                 actor=actor,
                 now=now,
-                accounts=[account],
+                passwords=passwords,
                 school_id=school.id,
                 details={"with": "notification"},
             )
@@ -250,21 +250,18 @@ def reset_passwords(
     if not accounts:
         raise NothingSelected()
     done, refused = [], []
-    today = paris_today(now)
     for account in accounts:
         if not states.may_reset_password(account.state):
             refused.append(account)
             continue
-        passwords.issue_temporary(account, today=today)
         done.append(account)
     if done:
-        audit.record(
-            "account.password_reset",
+        issue_temporary_passwords(
+            done,
             actor=audit.director_actor(director),
             now=now,
-            accounts=done,
+            passwords=passwords,
             school_id=school.id,
-            summary=f"{len(done)} compte(s)",
         )
     return done, refused
 

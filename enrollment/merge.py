@@ -12,15 +12,10 @@ from flask_babel import lazy_gettext as _l
 from accounts import audit
 from accounts import children
 from accounts import merging
-from accounts import throttle
-from accounts.authentication import InvalidCredentials
-from accounts.authentication import TemporaryPasswordExpired
-from accounts.authentication import check_password
-from accounts.authentication import find_by_identifier
+from accounts.authentication import verify_password
 from accounts.models import Account
 from accounts.models import AccountState
 from accounts.passwords import PasswordService
-from kernel.clock import paris_today
 from kernel.config import AccountRules
 from kernel.errors import DomainError
 from registry.models import Pupil
@@ -48,24 +43,11 @@ def find_other(
     passwords: PasswordService,
     rules: AccountRules,
 ) -> Account:
-    """The account to merge, once its password is proven (throttled like sign-in)."""
+    """The account to merge, once its password is proven: the sign-in's own check
+    (same throttle, same cost and refusal whether or not the identifier exists)."""
     if keep.state != AccountState.ACTIVATED:
         raise KeptAccountNotActivated()
-    subject = f"password:{identifier.strip().lower()}"
-    throttle.check("password", subject, now=now)
-    other = find_by_identifier(identifier)
-    usable = other is not None and other.state not in (
-        AccountState.DELETED,
-        AccountState.NOT_NOTIFIED,
-    )
-    if not usable or not check_password(other, password, passwords=passwords):
-        throttle.record_failure("password", subject, now=now, account=other if usable else None)
-        raise InvalidCredentials()
-    if other.must_change_password and passwords.temporary_password_expired(
-        other, today=paris_today(now), validity_days=rules.temporary_password_validity_days
-    ):
-        raise TemporaryPasswordExpired()
-    throttle.record_success("password", subject)
+    other = verify_password(identifier, password, now=now, passwords=passwords, rules=rules)
     if other.id == keep.id:
         raise SameAccount()
     if not merging.same_person_names(keep, other):

@@ -10,13 +10,13 @@ from flask_babel import lazy_gettext as _l
 
 from accounts import audit
 from accounts import email_links
-from accounts import sessions
 from accounts import sms_codes
-from accounts import throttle
-from accounts.authentication import check_password
+from accounts.authentication import InvalidCredentials
+from accounts.authentication import verify_password
 from accounts.models import Account
+from accounts.password_changes import Occasion
+from accounts.password_changes import set_own_password
 from accounts.passwords import PasswordService
-from accounts.passwords import validate_chosen_password
 from kernel import runtime
 from kernel.errors import DomainError
 from kernel.extensions import db
@@ -169,19 +169,17 @@ def change_password(
     passwords: PasswordService,
     keep_session: str | None,
 ) -> None:
-    """Current password required (throttled like sign-in); the other sessions end."""
-    subject = f"password:{account.identifier}"
-    throttle.check("password", subject, now=now)
-    if not check_password(account, current, passwords=passwords):
-        throttle.record_failure("password", subject, now=now, account=account)
-        raise WrongCurrentPassword()
-    validate_chosen_password(new, passwords.policy)
-    throttle.record_success("password", subject)
-    passwords.set_chosen(account, new)
-    sessions.end_sessions_of(account, now=now, reason="password_changed", keep=keep_session)
-    audit.record(
-        "account.password_changed",
-        actor=audit.guardian_actor(account),
+    """Current password required, checked as at sign-in (same throttle of the
+    identifier, same cost); the browser in use stays signed in, the others end."""
+    try:
+        verify_password(account.identifier, current, now=now, passwords=passwords, rules=None)
+    except InvalidCredentials:
+        raise WrongCurrentPassword() from None
+    set_own_password(
+        account,
+        new,
+        occasion=Occasion.CHANGED,
         now=now,
-        accounts=[account],
+        passwords=passwords,
+        keep_session=keep_session,
     )

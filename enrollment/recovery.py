@@ -23,13 +23,13 @@ from sqlalchemy import func
 from sqlalchemy import or_
 
 from accounts import activation_email
-from accounts import audit
 from accounts import email_links
-from accounts import sessions
 from accounts import sms_codes
 from accounts.authentication import find_by_identifier
 from accounts.models import Account
 from accounts.models import AccountState
+from accounts.password_changes import Occasion
+from accounts.password_changes import set_own_password
 from accounts.passwords import PasswordService
 from accounts.passwords import validate_chosen_password
 from kernel.extensions import db
@@ -231,13 +231,13 @@ def reset_with_link(
 def set_new_password(
     account: Account, password: str, *, now: dt.datetime, passwords: PasswordService, via: str
 ) -> None:
-    """«Votre mot de passe a été modifié avec succès»: every session ends, state unchanged."""
-    passwords.set_chosen(account, password)
-    sessions.end_sessions_of(account, now=now, reason="password_reset")
-    audit.record(
-        "account.password_reset",
-        actor=audit.guardian_actor(account),
+    """«Votre mot de passe a été modifié avec succès»: every session ends (the parent
+    is signed in nowhere here), state unchanged."""
+    set_own_password(
+        account,
+        password,
+        occasion=Occasion.RECOVERED,
         now=now,
-        accounts=[account],
+        passwords=passwords,
         details={"via": via},
     )

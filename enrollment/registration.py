@@ -25,6 +25,8 @@ from accounts import sms_codes
 from accounts.models import Account
 from accounts.models import AccountOrigin
 from accounts.models import AccountState
+from accounts.password_changes import Occasion
+from accounts.password_changes import set_own_password
 from accounts.passwords import PasswordService
 from accounts.passwords import validate_chosen_password
 from kernel.config import AccountRules
@@ -194,7 +196,7 @@ def complete(
         now=now,
     )
     if needs_password:
-        passwords.set_chosen(keep, password)
+        set_own_password(keep, password, occasion=Occasion.CHOSEN, now=now, passwords=passwords)
     journey.challenge.context = {**journey.context, "stage": "done"}
     return keep
 

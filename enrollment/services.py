@@ -12,15 +12,15 @@ from __future__ import annotations
 import datetime as dt
 
 from accounts import activation_email
-from accounts import audit
 from accounts import children
 from accounts import email_links
-from accounts import sessions
 from accounts import states
 from accounts.authentication import TemporaryPasswordExpired
 from accounts.errors import ForbiddenTransition
 from accounts.models import Account
 from accounts.models import AccountState
+from accounts.password_changes import Occasion
+from accounts.password_changes import set_own_password
 from accounts.passwords import PasswordService
 from accounts.passwords import validate_chosen_password
 from accounts.terms import record_terms
@@ -66,7 +66,7 @@ def activate_with_temporary_password(
             subject=children.birth_date_subject(account),
             account=account,
         )
-    passwords.set_chosen(account, password)
+    set_own_password(account, password, occasion=Occasion.CHOSEN, now=now, passwords=passwords)
     record_terms(account, version=rules.terms_version, now=now)
     states.start_activation(account, now=now)
     activation_email.send_activation_email(account, email, now=now)
@@ -89,14 +89,6 @@ def choose_new_password(
 ) -> None:
     """A temporary password given after a reset is replaced by the parent's own one
     (the state never changes, SPEC §4); other sessions of the account end."""
-
     if not account.must_change_password:
         raise ForbiddenTransition(move="choose_password", state=account.state.value)
-    passwords.set_chosen(account, password)
-    sessions.end_sessions_of(account, now=now, reason="password_changed")
-    audit.record(
-        "account.password_chosen",
-        actor=audit.guardian_actor(account),
-        now=now,
-        accounts=[account],
-    )
+    set_own_password(account, password, occasion=Occasion.CHOSEN, now=now, passwords=passwords)

@@ -373,7 +373,11 @@ class _ImportRun:
 
     def _create_accounts(self, guardians) -> list[int]:
         """Non notifié accounts with an identifier and an encrypted temporary password;
-        no argon2 here (see accounts.passwords)."""
+        no argon2 here (see accounts.passwords). Not through
+        `accounts.password_changes.issue_temporary_passwords` on purpose: these
+        accounts are inserted by the thousand in one statement, their password is not
+        a reset (no audit row each) and is not distributed yet (no issue date: its
+        validity starts when the school notifies them)."""
         initial = states.initial_columns()
         rows = [
             {

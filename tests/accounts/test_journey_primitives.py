@@ -1,19 +1,16 @@
 """Shared journey rules: SMS codes (30 minutes, one try), birth-date checks,
-«pas mon enfant», merging, password sign-in outcomes."""
+«pas mon enfant», merging (password sign-in: test_authentication.py)."""
 
 import datetime as dt
 
 import pytest
 
 from accounts import audit
-from accounts import authentication
 from accounts import children
 from accounts import merging
 from accounts import sms_codes
 from accounts import throttle
 from accounts.models import AccountState
-from kernel import runtime
-from kernel.config import AccountRules
 from kernel.extensions import db
 from messaging.models import Message
 from tests import factories
@@ -131,62 +128,3 @@ def test_merge_requires_identical_names(app_ctx, school):
     with pytest.raises(merging.NamesDiffer):
         merging.merge_accounts(keep, other, now=NOW, actor=audit.OPERATOR)
     assert other.state != AccountState.DELETED
-
-
-def _authenticate(identifier, password, today=None):
-    return authentication.authenticate(
-        identifier,
-        password,
-        now=NOW,
-        passwords=runtime.passwords(),
-        rules=AccountRules(),
-        today=today or NOW.date(),
-    )
-
-
-@pytest.mark.parametrize(
-    ("state", "expected"),
-    [
-        (AccountState.NOTIFIED, authentication.Next.ACTIVATE),
-        (AccountState.ACTIVATED, authentication.Next.CHANGE_PASSWORD),
-    ],
-)
-def test_temporary_password_leads_to_the_next_step(app_ctx, state, expected):
-    account = factories.make_account()
-    factories.set_state(account, state)
-    if state == AccountState.ACTIVATED:
-        runtime.passwords().issue_temporary(account, today=NOW.date())
-    password = runtime.passwords().temporary_password(account)
-    assert _authenticate(account.identifier, password).next == expected
-
-
-def test_own_password_of_activated_account_signs_in(app_ctx):
-    account = factories.make_account()
-    factories.activate(account, password="Secret123")
-    assert _authenticate(account.identifier, "Secret123").next == authentication.Next.SIGNED_IN
-
-
-def test_en_cours_account_is_told_the_email_awaits(app_ctx):
-    account = factories.make_account()
-    factories.set_state(account, AccountState.ACTIVATING)
-    assert _authenticate(account.identifier, "Secret123").next == authentication.Next.CONFIRM_EMAIL
-
-
-def test_expired_temporary_password_says_to_contact_the_school(app_ctx):
-    account = factories.make_account()
-    factories.set_state(account, AccountState.NOTIFIED)
-    password = runtime.passwords().temporary_password(account)
-    with pytest.raises(authentication.TemporaryPasswordExpired):
-        _authenticate(account.identifier, password, today=NOW.date() + dt.timedelta(days=93))
-
-
-@pytest.mark.parametrize("case", ["unknown", "wrong", "not_notified"])
-def test_refusals_are_identical(app_ctx, case):
-    account = factories.make_account()
-    if case == "wrong":
-        factories.activate(account, password="Secret123")
-    identifier = "x.nobody" if case == "unknown" else account.identifier
-    password = runtime.passwords().temporary_password(account) or "Wrong1234"
-    with pytest.raises(authentication.InvalidCredentials) as error:
-        _authenticate(identifier, password)
-    assert str(error.value.message) == "Identifiant ou mot de passe incorrect."

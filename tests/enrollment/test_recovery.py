@@ -9,8 +9,10 @@ import datetime as dt
 import pytest
 import time_machine
 
+from accounts import authentication
 from accounts.models import AccountState
 from accounts.sessions import LoginSession
+from kernel import runtime
 from kernel.extensions import db
 from messaging.models import Message
 from tests import factories
@@ -144,10 +146,10 @@ def test_lost_password_by_email_end_to_end(client, activated, clock):
     db.session.refresh(activated)
     assert activated.state == AccountState.ACTIVATED
     assert db.session.get(LoginSession, other_browser.id).ended_reason == "password_reset"
-    from accounts.authentication import check_password
-    from kernel import runtime
-
-    assert check_password(activated, "Nouveau2026", passwords=runtime.passwords())
+    found = authentication.verify_password(
+        activated.identifier, "Nouveau2026", now=START, passwords=runtime.passwords(), rules=None
+    )
+    assert found == activated
     again = client.post(link, data={"password": "Encore2026", "confirm": "Encore2026"})
     assert again.status_code == 400
 
