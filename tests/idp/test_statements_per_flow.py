@@ -198,3 +198,29 @@ def test_no_usable_session_asks_for_the_password_without_writing(
     response, _, _ = provider.authorize(anonymous, session, prompt="none")
     assert "error=login_required" in response.headers["Location"]
     assert statements.take() == ([], 0)
+
+
+def test_a_sign_in_posted_where_consent_is_asked_is_kept_for_the_consent(
+    provider, parent, statements
+):
+    client = provider.add_client(name="Cantine", trusted=False)
+    browser = requests.Session()
+    page, _, _ = provider.authorize(browser, provider.rp(*client))
+    statements.take()
+    consent = post_sign_in_form(browser, page, parent)
+    assert consent.status_code == 200 and "Cantine" in consent.text
+    ran, commits = statements.take()
+    assert ran[ran.index("INSERT login_sessions") :] == [
+        "INSERT login_sessions",
+        "SELECT oidc_consents",
+    ]
+    assert commits == 1
+    again = browser.get(page.url, timeout=5)  # signed in: consent, not the password
+    assert again.status_code == 200 and "Cantine" in again.text
+    allowed = browser.post(
+        page.url,
+        data={"csrf_token": csrf_token(again.text), "decision": "allow"},
+        allow_redirects=False,
+        timeout=5,
+    )
+    assert code_of(allowed)
