@@ -9,9 +9,9 @@ from flask_wtf.csrf import CSRFError
 from flask_wtf.csrf import validate_csrf
 from wtforms import PasswordField
 from wtforms import StringField
+from wtforms import ValidationError
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
-from wtforms.validators import ValidationError
 
 
 class LoginForm(FlaskForm):

@@ -140,11 +140,11 @@ def set_state(account: Account, state: AccountState, *, now=NOW) -> Account:
     into a new account of the same names)."""
     from accounts import audit
 
-    if state == AccountState.NOT_NOTIFIED:
-        return account
     if state == AccountState.DELETED:
         into = make_account(account.first_name, account.last_name, now=now)
         states.delete_merged(account, into=into, now=now, actor=audit.SYSTEM)
+        return account
+    if state == AccountState.NOT_NOTIFIED:
         return account
     states.notify(account, now=now, actor=audit.OPERATOR)
     runtime.passwords().issue_temporary(account, today=now.date())
