@@ -12,6 +12,7 @@ import datetime as dt
 from accounts.models import Account
 from accounts.models import AccountState
 from accounts.sessions import LoginSession
+from idp import clients
 from idp import codes
 from idp.codes import ClaimedCode
 from idp.oauth_models import AuthorizationCode
@@ -41,19 +42,7 @@ def test_every_code_column_is_copied_or_said_not_copied():
 
 
 def _client() -> OidcClient:
-    client = OidcClient(
-        client_id="livret",
-        name="Livret scolaire",
-        redirect_uris=["https://lsu.example/cb"],
-        post_logout_redirect_uris=[],
-        scope="openid profile",
-        auth_method="client_secret_basic",
-        trusted=True,
-        sector="lsu.example",
-        created_at=NOW,
-    )
-    db.session.add(client)
-    return client
+    return clients.add_client(now=NOW, name="Livret", redirect_uris=["https://lsu.example/cb"])[0]
 
 
 def _session(n: int, account: Account, how: str | None) -> str | None:
@@ -121,10 +110,7 @@ def _expected(row: AuthorizationCode) -> dict:
 
 
 def test_claiming_returns_what_the_orm_reads(app_ctx):
-    client = _client()
-    other = _client()
-    other.client_id = "cantine"
-    db.session.flush()
+    client, other = _client(), _client()
     ids = _codes_of_every_kind(client)
     db.session.expire_all()
 

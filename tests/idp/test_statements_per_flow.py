@@ -21,7 +21,7 @@ import time_machine
 from sqlalchemy import event
 
 from kernel.extensions import db
-from tests.idp.conftest import csrf_token
+from tests.idp.conftest import post_consent
 from tests.idp.conftest import post_sign_in_form
 
 CACHED_TABLES = {"oidc_clients", "signing_keys"}
@@ -155,21 +155,11 @@ def test_consent_asked_then_given_then_denied(provider, parent, statements):
     assert "error=consent_required" in silent.headers["Location"]
     assert statements.take() == (["SELECT login_sessions", "SELECT oidc_consents"], 0)
 
-    denied = browser.post(
-        page.url,
-        data={"csrf_token": csrf_token(page.text), "decision": "deny"},
-        allow_redirects=False,
-        timeout=5,
-    )
+    denied = post_consent(browser, page, "deny")
     assert "error=access_denied" in denied.headers["Location"]
     assert statements.take() == (["SELECT login_sessions", "SELECT oidc_consents"], 0)
 
-    allowed = browser.post(
-        page.url,
-        data={"csrf_token": csrf_token(page.text), "decision": "allow"},
-        allow_redirects=False,
-        timeout=5,
-    )
+    allowed = post_consent(browser, page, "allow")
     assert code_of(allowed)
     assert statements.take() == (
         [
@@ -217,10 +207,5 @@ def test_a_sign_in_posted_where_consent_is_asked_is_kept_for_the_consent(
     assert commits == 1
     again = browser.get(page.url, timeout=5)  # signed in: consent, not the password
     assert again.status_code == 200 and "Cantine" in again.text
-    allowed = browser.post(
-        page.url,
-        data={"csrf_token": csrf_token(again.text), "decision": "allow"},
-        allow_redirects=False,
-        timeout=5,
-    )
+    allowed = post_consent(browser, again, "allow")
     assert code_of(allowed)

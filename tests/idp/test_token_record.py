@@ -11,6 +11,7 @@ import datetime as dt
 
 from accounts.account_claims import AccountClaims
 from accounts.models import AccountState
+from idp import clients
 from idp import tokens
 from idp.client_cache import RegisteredClient
 from idp.oauth_models import OidcClient
@@ -65,18 +66,9 @@ def _record_values(row) -> dict:
 
 def test_the_copy_holds_the_rows_values_service_and_account(app_ctx):
     school = factories.make_school()
-    client = OidcClient(
-        client_id="livret",
-        name="Livret scolaire",
-        redirect_uris=["https://lsu.example/cb"],
-        post_logout_redirect_uris=[],
-        scope="openid profile email offline_access",
-        auth_method="client_secret_basic",
-        trusted=True,
-        sector="lsu.example",
-        created_at=NOW,
+    client, _ = clients.add_client(
+        now=NOW, name="Livret", redirect_uris=["https://lsu.example/cb"], scope="openid email"
     )
-    db.session.add(client)
     accounts = []
     for state in AccountState:
         guardian, _ = factories.make_family(school, first_name="Aline", last_name="Rousseau")
