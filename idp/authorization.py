@@ -1,13 +1,13 @@
-"""The authorization endpoint, step by step (OIDC Core §3.1.2, RFC 6749 §4.1): the
-browser's session, the request Authlib validates, a password posted to the request
-itself, `prompt` and `max_age`, consent, then the code.
+"""The authorization endpoint, step by step (SPEC §7; OIDC Core §3.1.2, RFC 6749
+§4.1): the browser's session, the request Authlib validates, a password posted to
+the request itself, `prompt` and `max_age`, consent, then the code.
 
 `answer` returns the response with whether the request's writes are to be kept, so
 that the view commits in one place: a code (with a session opened or a consent
 given in the same request), the consent page (a session just opened here), a
 refused password (it counts towards throttling) and the journey a temporary
-password leads to are committed; the other answers keep nothing (a POST's
-idle-clock refresh included).
+password leads to are committed; the other answers keep nothing (on a POST, not
+even the session's idle-clock refresh; a GET's statements commit alone).
 """
 
 from __future__ import annotations
