@@ -19,9 +19,8 @@ from registry.models import SchoolClass
 @dataclasses.dataclass(frozen=True)
 class AccountClaims:
     """What claims read of an account, in one SELECT with the registry contact as
-    subqueries: userinfo answers on every single sign-on flow, and an ORM account
-    plus its guardian records was two statements and most of its time. The rules
-    are `Account`'s own (`contact_email` is called on this object)."""
+    subqueries: userinfo reads one on every single sign-on flow (docs/benchmarks.md).
+    The rules are `Account`'s own (`contact_email` is called on this object)."""
 
     id: int
     state: AccountState
@@ -48,7 +47,7 @@ class AccountClaims:
 
     def children(self) -> list:
         """`Account.children`'s rule, read as plain rows with the school and class in
-        the same SELECT (the ORM took five statements and half of userinfo's time)."""
+        the same SELECT: one statement where the ORM needs one per relationship."""
         return db.session.connection().execute(_CHILDREN, {"b_account": self.id}).all()
 
 

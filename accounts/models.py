@@ -114,7 +114,9 @@ class Account(db.Model):
     deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
 
-    guardians: Mapped[list[Guardian]] = relationship(back_populates="account")
+    # By id, so that "the first record" (`registry_contact`) is the one the claims'
+    # copy reads (accounts.account_claims), whatever order the database returns rows in.
+    guardians: Mapped[list[Guardian]] = relationship(back_populates="account", order_by=Guardian.id)
 
     def __repr__(self) -> str:
         return f"<Account {self.identifier} {self.state}>"

@@ -63,9 +63,10 @@ def _is_live(ended_at, last_seen_at, created_at, now: dt.datetime) -> bool:
 
 @dataclasses.dataclass(frozen=True)
 class LiveLogin:
-    """A live session as the authorization endpoint needs it, read with one Core
-    SELECT together with its account's state: `/authorize` runs on every single sign-on
-    flow, and building the ORM session and account objects was a third of its time."""
+    """A live session as the authorization endpoint needs it, read with one Core SELECT
+    together with its account's state: `/authorize` reads one on every single sign-on
+    flow (docs/benchmarks.md). tests/accounts/test_live_login.py keeps it equal to
+    `find_live`'s."""
 
     id: str
     account_id: int

@@ -2,10 +2,10 @@
 seconds per process.
 
 Every single sign-on request names its service (authorize, token, and userinfo
-through its token), and reading the `oidc_clients` row each time was two of the
-eleven SQL statements of a flow, with an ORM object built each time. A
-`RegisteredClient` is an immutable copy of the row, safe to share between
-requests and threads.
+through its token): reading it once saves a statement and an ORM object per
+request (docs/benchmarks.md). A `RegisteredClient` is an immutable copy of the
+row, safe to share between requests and threads (tests/idp/test_registered_client.py
+keeps it equal to the row).
 
 Freshness: a change made by this process (the `guichet clients` commands, tests)
 empties every cache of the process at once (SQLAlchemy session events). A change

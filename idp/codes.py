@@ -1,8 +1,7 @@
 """Authorization codes on the single sign-on path: stored and claimed with SQL
 Core statements (RFC 6749 §4.1.2, §10.5; RFC 7636).
 
-Each SSO flow stores one code and claims it once; through the ORM that was an
-object built, flushed, loaded again with two joins, then updated. Here storing is
+Each SSO flow stores one code and claims it once (docs/benchmarks.md): storing is
 one INSERT, and claiming is one `UPDATE … WHERE used_at IS NULL RETURNING …`: the
 same row lock that makes a code single-use returns what the token endpoint needs
 (the account's state and whether the sign-in session ended), in one round trip.
@@ -30,7 +29,8 @@ codes = AuthorizationCode.__table__
 @dataclasses.dataclass(frozen=True)
 class ClaimedCode:
     """A code just claimed (Authlib's AuthorizationCodeMixin), with the state of its
-    account and session at the moment of the claim."""
+    account and session at the moment of the claim (tests/idp/test_claimed_code.py
+    keeps it equal to the row)."""
 
     id: int
     client_id: int
@@ -68,8 +68,8 @@ class ClaimedCode:
         return list(self.amr or []) or None
 
 
-# Statements built once: building a statement per call cost as much as running it.
-# They run on the session's connection (same transaction), past the ORM layer.
+# Statements built once, run on the session's connection (same transaction), past
+# the ORM layer (docs/benchmarks.md).
 _INSERT = codes.insert()
 
 _RETURNED = [

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import validate_csrf
 from wtforms import PasswordField
 from wtforms import StringField
+from wtforms import ValidationError
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
 
@@ -30,3 +34,14 @@ class LoginForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button and its CSRF token (consent, sign-out confirmation)."""
+
+
+def confirmed() -> bool:
+    """A `ConfirmForm` was posted with a valid CSRF token. Checked by hand: the
+    endpoints that show it (authorization, sign-out) are exempt from the global check:
+    services may send parents to them with a form of their own (OIDC allows POST)."""
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except (ValidationError, CSRFError):
+        return False
+    return True

@@ -103,12 +103,12 @@ def public_jwks() -> dict:
 
 def statements_commit_alone() -> None:
     """Run this request's statements in autocommit, each its own transaction: no BEGIN
-    and COMMIT round trips (with ten statements a flow, they were a third of them).
-    Only for requests whose writes stand alone: userinfo (reads) and a GET to the
-    authorization endpoint (a code, the idle clock of the session, the services it
-    reached: each row valid without the others). The connection returns to the pool
-    with its usual isolation level. A transaction already begun (the caller's own
-    application context, in scripts and tests) is left as it is."""
+    and COMMIT round trips (docs/benchmarks.md). Only for requests whose writes stand
+    alone: userinfo (reads) and a GET to the authorization endpoint (a code, the idle
+    clock of the session, the services it reached: each row valid without the
+    others). The connection returns to the pool with its usual isolation level. A
+    transaction already begun (the caller's own application context, in scripts and
+    tests) is left as it is."""
     if not db.session().in_transaction():
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
@@ -172,8 +172,8 @@ class CodeGrant(grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = ALL_AUTH_METHODS
 
     def generate_authorization_code(self) -> str:
-        """256 bits from the CSPRNG in one call (Authlib draws 48 characters one by
-        one through `random.SystemRandom`, a measurable share of /authorize)."""
+        """256 bits from the CSPRNG in one call, where Authlib draws 48 characters one
+        by one (docs/benchmarks.md)."""
         return secrets.token_urlsafe(32)
 
     def save_authorization_code(self, code: str, request) -> None:

@@ -33,7 +33,7 @@ tokens_table = Token.__table__
 class TokenRecord:
     """A token row read with one Core SELECT (no ORM object: userinfo reads one per
     flow); its service comes from the per-process client cache, its account is read
-    only when a claim needs it."""
+    only when a claim needs it. tests/idp/test_token_record.py keeps it equal to `Token`."""
 
     id: int
     client_id: int

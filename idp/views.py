@@ -4,50 +4,31 @@ the request, calls Authlib (idp.provider) or a service, and renders or redirects
 
 from __future__ import annotations
 
-import json
-from typing import NamedTuple
-from urllib.parse import urlencode
-
 from authlib.oauth2 import OAuth2Error
-from authlib.oidc.core.errors import ConsentRequiredError
-from authlib.oidc.core.errors import LoginRequiredError
 from flask import Blueprint
-from flask import Response
 from flask import g
 from flask import jsonify
 from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
-from flask_wtf.csrf import CSRFError
-from flask_wtf.csrf import validate_csrf
-from wtforms.validators import ValidationError
 
-from accounts.authentication import Next
-from accounts.authentication import authenticate
-from accounts.models import AccountState
-from accounts.sessions import LiveLogin
-from accounts.sessions import LoginSession
-from idp import consents
+from idp import authorization
 from idp import logout as logout_service
 from idp import provider
 from idp.claims import CLAIMS_SUPPORTED
 from idp.claims import SCOPES
-from idp.claims import Subject
 from idp.forms import ConfirmForm
 from idp.forms import LoginForm
-from idp.web_session import begin_pending
-from idp.web_session import current_live_login
+from idp.forms import confirmed
+from idp.sign_in_form import password_sign_in
+from idp.sign_in_form import sign_in_page
 from idp.web_session import current_login
 from idp.web_session import safe_next
-from idp.web_session import sign_in
-from kernel.clock import paris_today
 from kernel.clock import utcnow
-from kernel.errors import DomainError
 from kernel.extensions import csrf
 from kernel.extensions import db
 from kernel.extensions import limiter
-from kernel.runtime import passwords
 from kernel.runtime import settings
 from kernel.web import add_json_endpoints
 
@@ -58,12 +39,6 @@ bp.record_once(
         state.app, "idp.token", "idp.revoke", "idp.introspect", "idp.userinfo"
     )
 )
-
-PENDING_STEPS = {
-    Next.ACTIVATE: ("activation", "enrollment.activate"),
-    Next.CHANGE_PASSWORD: ("change_password", "enrollment.choose_password"),
-    Next.CONFIRM_EMAIL: ("awaiting_email", "enrollment.awaiting_email"),
-}
 
 
 def _after_sign_in_default() -> str:
@@ -102,55 +77,15 @@ def login():
     if request.method == "GET" and current_login() is not None and not request.args.get("reauth"):
         return redirect(target)
     form = LoginForm(identifier=request.args.get("login_hint") or None)
-    attempt = _password_sign_in(form, next_url)
-    if attempt.login is not None:
+    attempt = password_sign_in(form, next_url)
+    if attempt.posted:
         db.session.commit()
+    if attempt.login is not None:
         return redirect(target)
     if attempt.step is not None:
         return attempt.step
     action = url_for("idp.login", next=next_url) if next_url else url_for("idp.login")
-    return _sign_in_page(form, error=attempt.error, next_url=next_url, action=action)
-
-
-class SignInAttempt(NamedTuple):
-    """What a posted sign-in form led to: a new session (the caller commits), the
-    French refusal to show, or the journey a temporary password leads to. All None
-    when nothing valid was posted (the form shows its own field errors)."""
-
-    login: LoginSession | None = None
-    error: str | None = None
-    step: Response | None = None
-
-
-def _password_sign_in(form: LoginForm, next_url: str | None) -> SignInAttempt:
-    if not form.validate_on_submit():
-        return SignInAttempt()
-    now = utcnow()
-    try:
-        result = authenticate(
-            form.identifier.data,
-            form.password.data,
-            now=now,
-            passwords=passwords(),
-            rules=settings().accounts,
-            today=paris_today(now),
-        )
-    except DomainError as refusal:
-        db.session.commit()  # the failure counts towards throttling
-        return SignInAttempt(error=refusal.message)
-    if result.next == Next.SIGNED_IN:
-        return SignInAttempt(login=sign_in(result.account, now=now, amr=["pwd"], acr="eidas1"))
-    purpose, endpoint = PENDING_STEPS[result.next]
-    begin_pending(purpose, result.account, now=now, next=next_url)
-    db.session.commit()
-    return SignInAttempt(step=redirect(url_for(endpoint)))
-
-
-def _sign_in_page(form: LoginForm, *, error: str | None, next_url: str | None, action: str):
-    status = 200 if error is None and not form.errors else 400
-    return render_template(
-        "idp/login.html", form=form, error=error, next_url=next_url, action=action
-    ), status
+    return sign_in_page(form, error=attempt.error, next_url=next_url, action=action)
 
 
 @bp.get("/session")
@@ -169,7 +104,7 @@ def logout():
         end_request = provider.server.validate_endpoint_request("end_session")
     except OAuth2Error as error:
         return render_template("idp/oidc_error.html", error=error), 400
-    if end_request.needs_confirmation and (request.method == "GET" or not _csrf_ok()):
+    if end_request.needs_confirmation and (request.method == "GET" or not confirmed()):
         return render_template(
             "idp/confirm_logout.html", form=ConfirmForm(), client=end_request.client
         )
@@ -188,145 +123,20 @@ def logout():
     return render_template("idp/logged_out.html")
 
 
-def _csrf_ok() -> bool:
-    try:
-        validate_csrf(request.form.get("csrf_token"))
-    except (ValidationError, CSRFError):
-        return False
-    return True
-
-
 # -- OpenID Connect endpoints -----------------------------------------------------------
 @bp.route("/authorize", methods=["GET", "POST"])
 @csrf.exempt
 @sign_in_limit
 def authorize():
-    """The authorization endpoint. Without a usable session it shows the sign-in form,
-    which posts back here: a correct password answers the service with its code at
-    once (no detour through /connexion)."""
-    now = utcnow()
+    """The authorization endpoint (idp.authorization). Without a usable session it
+    shows the sign-in form, which posts back here: a correct password answers the
+    service with its code at once (no detour through /connexion)."""
     if request.method == "GET":
         provider.statements_commit_alone()
-    live = current_live_login()
-    login = live if live is not None and live.account_state == AccountState.ACTIVATED else None
-    subject = _subject(login) if login is not None else None
-    try:
-        grant = provider.server.get_consent_grant(end_user=subject)
-    except OAuth2Error as error:
-        return _authorization_error(error)
-    state = request.values.get("state")
-    prompts = (request.values.get("prompt") or "").split()
-    signed_in_here = request.method == "POST" and "password" in request.form
-    if signed_in_here:
-        back = _authorization_url(reauth=live is not None)
-        form = LoginForm()
-        attempt = _password_sign_in(form, back)
-        if attempt.step is not None:
-            return attempt.step
-        if attempt.login is None:
-            return _sign_in_page(form, error=attempt.error, next_url=back, action=back)
-        db.session.flush()  # committed with the code below
-        login = LiveLogin.of(attempt.login, AccountState.ACTIVATED)
-        subject = _subject(login)
-    elif subject is None or "login" in prompts or _too_old(login, now):
-        if "none" in prompts:
-            return _authorization_error(
-                LoginRequiredError(redirect_uri=grant.redirect_uri, state=state)
-            )
-        # A session whose account is no longer Activé signs in again too (no loop).
-        back = _authorization_url(reauth=live is not None)
-        form = LoginForm(identifier=request.values.get("login_hint") or None)
-        return _sign_in_page(form, error=None, next_url=back, action=back)
-    client = grant.client
-    subject.client = client
-    scope = grant.request.scope
-    if not client.trusted and (
-        "consent" in prompts or not consents.covers(login.account_id, client, scope)
-    ):
-        if "none" in prompts:
-            return _authorization_error(
-                ConsentRequiredError(redirect_uri=grant.redirect_uri, state=state)
-            )
-        decision = request.form.get("decision") if request.method == "POST" else None
-        if decision is None or not _csrf_ok():
-            db.session.commit()  # a sign-in just posted here
-            scopes = [SCOPES[s] for s in scope.split() if s in SCOPES]
-            return render_template(
-                "idp/consent.html",
-                client=client,
-                scopes=scopes,
-                form=ConfirmForm(),
-                action=request.full_path,
-            )
-        if decision != "allow":
-            return provider.server.create_authorization_response(grant=grant, grant_user=None)
-        consents.record(login.account_id, client, scope, now=now)
-    response = provider.server.create_authorization_response(grant=grant, grant_user=subject)
-    db.session.commit()  # the code (and a sign-in just posted here): one transaction
-    return response
-
-
-def _subject(login: LiveLogin) -> Subject:
-    return Subject(
-        account_id=login.account_id,
-        client=None,
-        login_session_id=login.id,
-        claims_request=_claims_parameter(),
-        login=login,
-    )
-
-
-def _too_old(login: LiveLogin, now) -> bool:
-    """OIDC Core §3.1.2.1 `max_age`: the last authentication is older than asked."""
-    max_age = _int(request.values.get("max_age"))
-    return max_age is not None and (now - login.auth_time).total_seconds() > max_age
-
-
-def _authorization_url(*, reauth: bool) -> str:
-    """This authorization request as a GET URL to come back to after a step elsewhere
-    (FranceConnect, activation…), without `prompt=login` (no loop) nor, after a
-    re-authentication, `max_age`."""
-    args = request.args.to_dict(flat=True)
-    if request.method == "POST":
-        args.update({k: v for k, v in request.form.items() if k not in NOT_AUTHORIZATION_FIELDS})
-    prompts = [p for p in (args.pop("prompt", "") or "").split() if p != "login"]
-    if prompts:
-        args["prompt"] = " ".join(prompts)
-    if reauth:
-        args.pop("max_age", None)
-    return url_for("idp.authorize") + "?" + urlencode(args)
-
-
-NOT_AUTHORIZATION_FIELDS = ("csrf_token", "decision", "identifier", "password")
-
-
-def _authorization_error(error: OAuth2Error):
-    """RFC 6749 §4.1.2.1: errors go back to the client only when the client and its
-    redirect URI are known and valid; otherwise the parent sees an error page."""
-    if getattr(error, "redirect_uri", None):
-        response = provider.server.handle_error_response(None, error)
-        provider.Issuer().add_issuer_parameter(provider.server, response)
-        return response
-    return render_template("idp/oidc_error.html", error=error), 400
-
-
-def _claims_parameter() -> dict | None:
-    """OIDC Core §5.5 `claims`: honoured when well-formed, ignored otherwise."""
-    raw = request.values.get("claims")
-    if not raw:
-        return None
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
-def _int(raw: str | None) -> int | None:
-    try:
-        return int(raw) if raw not in (None, "") else None
-    except ValueError:
-        return None
+    answered = authorization.answer(now=utcnow())
+    if answered.commit:
+        db.session.commit()  # its one commit (idp.authorization says which answers keep)
+    return answered.response
 
 
 # Machine endpoints carry no guessable secret (client secrets and tokens are 256-bit

@@ -137,9 +137,14 @@ def activate(account: Account, *, password: str, now=NOW) -> Account:
 
 
 def set_state(account: Account, state: AccountState, *, now=NOW) -> Account:
-    """Walk the state machine to `state` through its allowed moves."""
+    """Walk the state machine to `state` through its allowed moves (Supprimé: merged
+    into a new account of the same names)."""
     from accounts import audit
 
+    if state == AccountState.DELETED:
+        into = make_account(account.first_name, account.last_name, now=now)
+        states.delete_merged(account, into=into, now=now, actor=audit.SYSTEM)
+        return account
     if state == AccountState.NOT_NOTIFIED:
         return account
     states.notify(account, today=paris_today(now), now=now, actor=audit.OPERATOR)

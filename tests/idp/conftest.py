@@ -137,6 +137,16 @@ def post_sign_in_form(browser, page, identifier: str, password: str = PASSWORD):
     )
 
 
+def post_consent(browser, page, decision: str):
+    """Answer the consent page `page` ("allow" or "deny") as its buttons do."""
+    return browser.post(
+        page.url,
+        data={"csrf_token": csrf_token(page.text), "decision": decision},
+        allow_redirects=False,
+        timeout=5,
+    )
+
+
 def csrf_token(html: str) -> str:
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
 
