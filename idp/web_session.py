@@ -13,6 +13,7 @@ import datetime as dt
 import functools
 from urllib.parse import urlsplit
 
+from flask import current_app
 from flask import g
 from flask import redirect
 from flask import request
@@ -39,6 +40,9 @@ def sign_in(
 ) -> sessions.LoginSession:
     """Open a server-side session and bind this browser to it (caller commits)."""
     session.clear()
+    # The CSRF token cached for this request belonged to the cleared session: a form
+    # rendered after the sign-in (the consent page) must carry the new session's one.
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
     login = sessions.open_session(
         account, now=now, amr=amr, acr=acr, upstream_id_token=upstream_id_token
     )
