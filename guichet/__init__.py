@@ -30,7 +30,6 @@ from guichet.cli import register_commands
 from idp.provider import setup_provider
 from idp.views import bp as idp_bp
 from kernel import jobs
-from kernel import redis_client
 from kernel import web
 from kernel.config import Settings
 from kernel.error_pages import setup_error_pages
@@ -43,6 +42,7 @@ from kernel.secretbox import SecretBox
 from messaging import bp as messaging_bp
 from messaging.backends import build_transports
 from messaging.dispatch import setup_dispatch
+from messaging.worker import setup_worker
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "kernel" / "translations"
 
@@ -196,10 +196,9 @@ def setup_services(app: Flask, settings: Settings) -> None:
     box = SecretBox(settings.data_encryption_key, settings.secret_key)
     app.extensions["guichet.passwords"] = PasswordService(settings.argon2, box, settings.passwords)
     setup_redis(app, url=settings.redis_url, timeout=settings.redis_timeout_seconds)
-    jobs.setup_jobs(
-        app, connection=redis_client.connection_of(app), queue_name=settings.messaging.queue_name
-    )
+    jobs.setup_jobs(app)
     setup_dispatch(app, build_transports(settings.messaging))
+    setup_worker(app)
     setup_oidc(app, settings)
 
 

@@ -2,7 +2,7 @@
 
 Each area brings its own group (`registry`, `clients`, `sessions`, `keys`,
 `directors`, `stats`, `outbox`, `franceconnect`); they call the same service
-functions as the web pages. The roof adds the schema (`db`) and the job worker.
+functions as the web pages. The roof adds the schema (`db`) and the worker of every area's due work.
 The demo's commands (`guichet demo …`) join through the `flask.commands` entry
 point, so that no production module imports the demo package.
 """
@@ -44,19 +44,21 @@ def register_commands(app: Flask) -> None:
 
 
 @click.command("worker")
-@click.option("--burst", is_flag=True, help="S'arrêter quand la file est vide.")
+@click.option("--once", is_flag=True, help="Une seule passe, puis s'arrêter (cron).")
+@click.option(
+    "--poll", type=click.FloatRange(min=0.1), default=1.0, show_default=True,
+    help="Secondes entre deux passes quand rien n'est à faire.",
+)  # fmt: skip
 @with_appcontext
-def worker_command(burst: bool) -> None:
-    """Run the queued jobs (emails, bulk sends, back-channel logouts) and their
-    retries (needs REDIS_URL); runs until stopped."""
-    queue = jobs.queue()
-    if queue is None:
-        raise click.ClickException(
-            "REDIS_URL n'est pas configuré : sans file d'attente, les messages sont envoyés "
-            "directement par le service et aucun worker n'est nécessaire."
-        )
-    click.echo(f"Worker de la file « {queue.name} » démarré.")
-    jobs.run_worker(burst=burst)
+def worker_command(once: bool, poll: float) -> None:
+    """Send what is due: messages (first attempts of bulk sends, every retry) and
+    back-channel logout tokens. Runs until SIGTERM/SIGINT; several may run at once."""
+    if once:
+        done = jobs.run_once()
+        click.echo(", ".join(f"{name} : {count} envoi(s) tenté(s)" for name, count in done.items()))
+        return
+    click.echo("Worker démarré (Ctrl-C pour l'arrêter).")
+    jobs.run_worker(poll_seconds=poll)
 
 
 @click.group("db")

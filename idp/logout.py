@@ -2,10 +2,10 @@
 every service it reached receives a signed logout token (OpenID Connect
 Back-Channel Logout 1.0).
 
-Deliveries are rows (`LogoutDelivery`) written in the sign-out transaction and
-sent after commit: on the RQ queue when Redis is configured (retried by RQ), else
-in a background thread, one attempt whose failure schedules the next (sent again
-by `guichet sessions retry-logouts` or the next sign-out). The parent never waits.
+Deliveries are rows (`LogoutDelivery`) written in the sign-out transaction; the
+first attempt starts in the background right after the commit (the parent never
+waits), and a failure sets the next attempt, which `guichet worker` makes
+(kernel.jobs), after each of BACKCHANNEL_LOGOUT_RETRY_INTERVALS.
 """
 
 from __future__ import annotations
@@ -13,11 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
-import threading
 
 import requests
 from blinker import Namespace
-from flask import Flask
 from flask import current_app
 from flask import g
 from joserfc import jwt
@@ -162,15 +160,32 @@ def logout_token(delivery: LogoutDelivery, *, now: dt.datetime) -> str:
     return jwt.encode({"alg": alg, "kid": kid, "typ": "logout+jwt"}, payload, key, algorithms=[alg])
 
 
-def attempt(delivery_id: int, *, now: dt.datetime) -> bool | None:
+def attempt(delivery_id: int, *, now: dt.datetime | None = None) -> bool | None:
     """One delivery attempt; True when the service acknowledged (2xx), None when
-    there is nothing left to do."""
+    there is nothing left to do or another process has just claimed it. The claim
+    counts the attempt and leases the row past the timeout before the call."""
+    now = now or utcnow()
+    config = current_app.extensions["guichet.settings"].oidc
     delivery = db.session.get(LogoutDelivery, delivery_id)
     if delivery is None or delivery.delivered_at or delivery.gave_up_at:
         return None
-    config = current_app.extensions["guichet.settings"].oidc
-    delivery.attempts += 1
-    delivery.last_attempt_at = now
+    lease = dt.timedelta(seconds=max(60, 3 * config.backchannel_timeout_seconds))
+    claimed = db.session.execute(
+        db.update(LogoutDelivery)
+        .where(
+            LogoutDelivery.id == delivery_id,
+            LogoutDelivery.attempts == delivery.attempts,
+            LogoutDelivery.delivered_at.is_(None),
+            LogoutDelivery.gave_up_at.is_(None),
+            LogoutDelivery.next_attempt_at <= now,
+        )
+        .values(attempts=delivery.attempts + 1, last_attempt_at=now, next_attempt_at=now + lease)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    if not claimed:
+        return None
+    db.session.refresh(delivery)
     try:
         response = requests.post(
             delivery.client.backchannel_logout_uri,
@@ -205,53 +220,23 @@ def attempt(delivery_id: int, *, now: dt.datetime) -> bool | None:
 
 
 def dispatch(delivery_ids: list[int]) -> None:
-    """On the job queue when there is one (RQ retries after each interval), else one
-    attempt in a background thread whose failure schedules the next."""
-    if not delivery_ids:
-        return
-    if jobs.queue() is not None:
-        delays = current_app.extensions["guichet.settings"].oidc.backchannel_retry_intervals_seconds
-        for delivery_id in delivery_ids:
-            # A refused enqueue keeps next_attempt_at: `guichet sessions retry-logouts`.
-            jobs.enqueue(deliver_job, delivery_id, retry_delays=delays, timeout=60)
-        return
-    app = current_app._get_current_object()
-    threading.Thread(target=_attempt_in_thread, args=(app, list(delivery_ids)), daemon=True).start()
+    """After the sign-out's commit: first attempts in the background (the parent never
+    waits); a failure sets the next attempt, which `guichet worker` makes."""
+    if delivery_ids:
+        jobs.in_background(jobs.each(list(delivery_ids), attempt))
 
 
-@jobs.job
-def deliver_job(delivery_id: int) -> str:
-    """The queued delivery: one attempt; no acknowledgement raises for RQ's retry."""
-    if attempt(delivery_id, now=utcnow()) is False:
-        raise jobs.RetryLater(f"logout delivery {delivery_id}")
-    return "done"
-
-
-def _attempt_in_thread(app: Flask, delivery_ids: list[int]) -> None:
-    with app.app_context():
-        try:
-            for delivery_id in delivery_ids:
-                attempt(delivery_id, now=utcnow())
-            retry_due(now=utcnow(), exclude=set(delivery_ids))
-        except Exception:
-            log.exception("back-channel logout thread failed")
-        finally:
-            db.session.remove()
-
-
-def retry_due(*, now: dt.datetime, exclude: set[int] = frozenset()) -> int:
-    """Send again the deliveries whose next attempt is due (no Redis: no RQ retries)."""
-    due = db.session.scalars(
-        db.select(LogoutDelivery.id).where(
-            LogoutDelivery.delivered_at.is_(None),
-            LogoutDelivery.gave_up_at.is_(None),
-            LogoutDelivery.next_attempt_at <= now,
-            LogoutDelivery.attempts > 0,
+def due_deliveries(now: dt.datetime, limit: int) -> list[int]:
+    """The deliveries `guichet worker` attempts: due, neither delivered nor given up."""
+    return list(
+        db.session.scalars(
+            db.select(LogoutDelivery.id)
+            .where(
+                LogoutDelivery.delivered_at.is_(None),
+                LogoutDelivery.gave_up_at.is_(None),
+                LogoutDelivery.next_attempt_at <= now,
+            )
+            .order_by(LogoutDelivery.next_attempt_at, LogoutDelivery.id)
+            .limit(limit)
         )
-    ).all()
-    count = 0
-    for delivery_id in due:
-        if delivery_id not in exclude:
-            attempt(delivery_id, now=now)
-            count += 1
-    return count
+    )

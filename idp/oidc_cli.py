@@ -166,14 +166,6 @@ def revoke_command(school_uai: str | None, everyone: bool) -> None:
     )
 
 
-@sessions_group.command("retry-logouts")
-@with_appcontext
-def retry_logouts_command() -> None:
-    """Send again the back-channel logouts whose retry is due (without Redis)."""
-    count = logout.retry_due(now=utcnow())
-    click.echo(f"{count} envoi(s) de déconnexion retenté(s).")
-
-
 @sessions_group.command("purge")
 @click.option("--keep-days", default=1, show_default=True)
 @with_appcontext

@@ -40,6 +40,7 @@ from idp import claims as claims_module
 from idp import codes
 from idp import logout
 from idp import tokens
+from kernel import jobs
 from idp.client_cache import ClientCache
 from idp.client_cache import RegisteredClient
 from idp.oauth_models import OidcClient
@@ -74,6 +75,9 @@ def setup_provider(app: Flask, oidc: OidcConfig, keybox: SecretBox, salt: bytes)
     server.register_extension(Issuer())
     if not require_token._token_validators:
         require_token.register_token_validator(AccessTokenValidator())
+    jobs.register(
+        app, jobs.Deliverer("logout tokens", due=logout.due_deliveries, attempt=logout.attempt)
+    )
 
 
 # -- shared helpers -------------------------------------------------------------

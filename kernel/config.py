@@ -73,7 +73,8 @@ class MessagingConfig:
     # Job queue (used when REDIS_URL is set): one attempt plus retries after these delays.
     max_attempts: int = 5
     retry_intervals_seconds: tuple[int, ...] = (15, 60, 240, 960)
-    queue_name: str = "guichet-messages"
+    # How long a request waits for the first attempt of the messages it composed.
+    wait_seconds: float = 2.0
 
     @property
     def uses_dev_backends(self) -> bool:
@@ -207,7 +208,7 @@ class Settings:
                 retry_intervals_seconds=env.ints(
                     "MESSAGE_RETRY_INTERVALS", MessagingConfig.retry_intervals_seconds
                 ),
-                queue_name=env.str("MESSAGE_QUEUE", MessagingConfig.queue_name),
+                wait_seconds=env.float("MESSAGE_WAIT_SECONDS", MessagingConfig.wait_seconds),
             ),
             franceconnect=FranceConnectConfig(
                 issuer=env.str("FRANCECONNECT_ISSUER", FranceConnectConfig.issuer).rstrip("/"),

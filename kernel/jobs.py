@@ -1,121 +1,146 @@
-"""The one job runner: RQ on the application's Redis (REDIS_URL), for work that must
-not hold a web request (emails, bulk sends, back-channel logouts) and its retries.
+"""The one job runner: work that must not hold a web request is a row in the
+database (a message to send, a logout token to deliver), committed with the
+business change, and stays there until it is done or given up.
 
-Areas enqueue plain functions with `enqueue`; a temporary failure raises
-`RetryLater` and RQ runs the job again after the next delay of its retry plan.
-`guichet worker` runs every area's jobs inside its own application context (jobs
-never build an application themselves) and first calls the start-up hooks the
-areas registered (`on_worker_start`: work lost while Redis was away). Without
-Redis there is no queue: `queue()` is None and callers work in-process.
+Each area registers a `Deliverer`: which rows are due, and one attempt at one row
+(claiming it with a conditional UPDATE and a lease, so two workers never make the
+same attempt). `guichet worker` polls the due rows of every area and survives any
+outage of what it calls; `guichet worker --once` makes one pass (cron, tests).
+Nothing here needs Redis: an outage of Redis delays nothing, an outage of a
+provider delays a row until its next attempt, and no row is ever lost.
+
+Right after a commit, a request may start the first attempts itself in the
+background (`in_background`) and wait a bounded time for them, so a parent hears
+at once that a number cannot receive SMS, yet never waits on a hung provider.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
+import signal
+import threading
 from collections.abc import Callable
-from collections.abc import Sequence
+from collections.abc import Iterable
+from dataclasses import dataclass
 
-import redis
 from flask import Flask
 from flask import current_app
-from flask import has_app_context
-from rq import Queue
-from rq import Retry
-from rq import SimpleWorker
+from sqlalchemy.exc import SQLAlchemyError
 
+from kernel.clock import utcnow
 from kernel.extensions import db
 
 log = logging.getLogger("guichet.jobs")
 
-JOBS_KEY = "guichet.jobs"
-STARTUP_KEY = "guichet.jobs.startup"
-JOB_TIMEOUT_SECONDS = 120
-FAILURE_TTL_SECONDS = 7 * 24 * 3600
+DELIVERERS_KEY = "guichet.deliverers"
+BATCH = 100
 
 
-class RetryLater(Exception):
-    """Raised by a job whose attempt failed temporarily, so that RQ retries it."""
+@dataclass(frozen=True)
+class Deliverer:
+    name: str
+    # The ids of the rows whose next attempt is due at `now`, at most `limit`.
+    due: Callable[[dt.datetime, int], list[int]]
+    # One attempt at one row; it claims the row itself and commits its outcome.
+    attempt: Callable[[int], object]
 
 
-def setup_jobs(app: Flask, *, connection: redis.Redis | None, queue_name: str) -> None:
-    """The queue on the app's Redis connection (kernel.redis_client: short timeouts in
-    the web process; the worker lengthens them for its blocking reads)."""
-    app.extensions[STARTUP_KEY] = []
-    app.extensions[JOBS_KEY] = (
-        Queue(queue_name, connection=connection, default_timeout=JOB_TIMEOUT_SECONDS)
-        if connection is not None
-        else None
-    )
+def setup_jobs(app: Flask) -> None:
+    app.extensions[DELIVERERS_KEY] = []
 
 
-def queue() -> Queue | None:
-    return current_app.extensions.get(JOBS_KEY)
+def register(app: Flask, deliverer: Deliverer) -> None:
+    app.extensions[DELIVERERS_KEY].append(deliverer)
 
 
-def on_worker_start(app: Flask, hook: Callable[[], object]) -> None:
-    """`hook()` runs in the worker's app context before the first job."""
-    app.extensions[STARTUP_KEY].append(hook)
+def deliverers() -> list[Deliverer]:
+    return current_app.extensions[DELIVERERS_KEY]
 
 
-def retry_plan(delays: Sequence[int]) -> Retry | None:
-    """RQ's retry plan: one more attempt after each delay (seconds)."""
-    return Retry(max=len(delays), interval=list(delays)) if delays else None
+def run_once(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """One pass: every due row of every area gets one attempt. Returns the attempts
+    made per area."""
+    done = {}
+    for deliverer in deliverers():
+        count = 0
+        seen: set[int] = set()
+        while True:
+            due = [i for i in deliverer.due(now or utcnow(), BATCH) if i not in seen]
+            db.session.remove()
+            if not due:
+                break
+            for row_id in due:
+                seen.add(row_id)
+                _attempt_safely(deliverer, row_id)
+                count += 1
+        done[deliverer.name] = count
+    return done
 
 
-def enqueue(
-    func: Callable,
-    *args,
-    job_id: str | None = None,
-    retry_delays: Sequence[int] = (),
-    delay_seconds: int = 0,
-    timeout: int = JOB_TIMEOUT_SECONDS,
-) -> bool:
-    """Queue one job; False (logged) when there is no queue or Redis refused it, so
-    the caller's rows keep what is left to do for a later sweep."""
-    job_queue = queue()
-    if job_queue is None:
-        return False
-    options = {
-        "job_id": job_id,
-        "retry": retry_plan(retry_delays),
-        "result_ttl": 0,
-        "failure_ttl": FAILURE_TTL_SECONDS,
-        "job_timeout": timeout,
-    }
+def _attempt_safely(deliverer: Deliverer, row_id: int) -> None:
+    """An error while attempting one row is logged and leaves the row for a later
+    attempt; it never stops the worker."""
     try:
-        if delay_seconds:
-            job_queue.enqueue_in(dt.timedelta(seconds=delay_seconds), func, *args, **options)
-        else:
-            job_queue.enqueue(func, *args, **options)
-    except redis.RedisError:
-        log.exception("could not queue %s%r", func.__name__, args)
-        return False
-    return True
+        deliverer.attempt(row_id)
+    except Exception:
+        log.exception("%s %s: attempt failed unexpectedly", deliverer.name, row_id)
+    finally:
+        db.session.remove()
 
 
-def job(func: Callable) -> Callable:
-    """Mark a queued function: it runs in the app context `guichet worker` provides."""
+def run_worker(*, poll_seconds: float = 1.0, stop: threading.Event | None = None) -> None:
+    """`guichet worker`: passes until SIGTERM or SIGINT (the attempt under way ends
+    first). A database outage is waited out, never fatal."""
+    stop = stop or _stop_on_signals()
+    log.info("worker started: %s", ", ".join(d.name for d in deliverers()))
+    while not stop.is_set():
+        try:
+            attempts = run_once()
+        except SQLAlchemyError:
+            log.exception("worker: the database does not answer; trying again shortly")
+            db.session.remove()
+            attempts = {}
+        if not any(attempts.values()):
+            stop.wait(poll_seconds)
+    log.info("worker stopped")
 
-    @functools.wraps(func)
-    def run(*args, **kwargs):
-        if not has_app_context():
-            raise RuntimeError(f"{func.__name__} is a Guichet job: run it with `guichet worker`")
-        return func(*args, **kwargs)
 
-    return run
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+    return stop
 
 
-def run_worker(*, burst: bool = False) -> bool:
-    """The worker of `guichet worker`: start-up hooks, then jobs in this process (no
-    fork per job), with RQ's scheduler releasing the delayed retries."""
-    job_queue = queue()
-    if job_queue is None:
-        raise RuntimeError("REDIS_URL is not set: there is no job queue to work on")
-    for hook in current_app.extensions[STARTUP_KEY]:
-        hook()
-    db.session.remove()
-    db.engine.dispose()  # no pooled connection is inherited by the forked scheduler
-    worker = SimpleWorker([job_queue], connection=job_queue.connection)
-    return worker.work(burst=burst, with_scheduler=True)
+def in_background(work: Callable[[], object], *, wait: float = 0.0) -> bool:
+    """Run `work()` in a thread of its own with this app's context; wait at most
+    `wait` seconds for it. True when it finished within that time."""
+    app = current_app._get_current_object()
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                work()
+            except Exception:
+                log.exception("background work failed; its rows wait for the worker")
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=run, daemon=True, name="guichet-background")
+    thread.start()
+    if wait > 0:
+        thread.join(wait)
+    return not thread.is_alive()
+
+
+def each(ids: Iterable[int], attempt: Callable[[int], object]) -> Callable[[], None]:
+    """`work` for `in_background`: one attempt per row, in order."""
+
+    def work() -> None:
+        for row_id in ids:
+            attempt(row_id)
+            db.session.remove()
+
+    return work

@@ -1,8 +1,10 @@
 """One attempt at sending a pending message, and the delay before the next one.
 
 The attempt is claimed by a conditional UPDATE committed before the provider is
-called, so two workers never send the same attempt and no database transaction
-stays open during the network call.
+called: it counts the attempt and leases the message (its next attempt moves past
+the provider's timeout), so a second worker, or the request that composed it,
+never makes the same attempt, and no database transaction stays open during the
+network call. A temporary failure sets the next attempt; the worker makes it.
 """
 
 from __future__ import annotations
@@ -34,8 +36,9 @@ class AttemptResult:
     retry_after: int | None = None
 
 
-def attempt(message_id: int, *, can_retry: bool) -> AttemptResult | None:
-    """Try to send one pending message once; None when it is not (or no longer) pending."""
+def attempt(message_id: int) -> AttemptResult | None:
+    """Try to send one due message once; None when it is not (or no longer) due, or
+    another process has just claimed it."""
     transports = current_app.extensions["guichet.transports"]
     config: MessagingConfig = current_app.extensions["guichet.settings"].messaging
     now = utcnow()
@@ -43,14 +46,18 @@ def attempt(message_id: int, *, can_retry: bool) -> AttemptResult | None:
         message = session.get(Message, message_id)
         if message is None or message.status != MessageStatus.PENDING:
             return None
+        lease_until = now + lease(config)
         claimed = session.execute(
             update(Message)
             .where(
                 Message.id == message_id,
                 Message.status == MessageStatus.PENDING,
                 Message.attempts == message.attempts,
+                Message.next_attempt_at <= now,
             )
-            .values(attempts=message.attempts + 1, last_attempt_at=now)
+            .values(
+                attempts=message.attempts + 1, last_attempt_at=now, next_attempt_at=lease_until
+            )
             .execution_options(synchronize_session=False)
         ).rowcount
         session.commit()
@@ -75,7 +82,7 @@ def attempt(message_id: int, *, can_retry: bool) -> AttemptResult | None:
         message.error = str(failure)
         message.error_code = failure.code.value
         retry_after = None
-        if not failure.permanent and can_retry and message.attempts < config.max_attempts:
+        if not failure.permanent and message.attempts < config.max_attempts:
             retry_after = retry_interval(config, attempts=message.attempts)
             message.next_attempt_at = now + dt.timedelta(seconds=retry_after)
         else:
@@ -91,6 +98,13 @@ def attempt(message_id: int, *, can_retry: bool) -> AttemptResult | None:
             failure,
         )
         return AttemptResult(message.status, message.attempts, retry_after)
+
+
+def lease(config: MessagingConfig) -> dt.timedelta:
+    """How long a claimed attempt keeps others away: well past the providers' timeouts,
+    after which an attempt that never reported (a process killed) is made again."""
+    slowest = max(config.smtp_timeout_seconds, config.twilio_timeout_seconds)
+    return dt.timedelta(seconds=max(60, 3 * slowest))
 
 
 def retry_interval(config: MessagingConfig, *, attempts: int) -> int:

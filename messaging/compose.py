@@ -6,11 +6,13 @@ Templates are files under `templates/messages/`: `NAME.subject.txt`,
 `NAME.txt` and optionally `NAME.html` (extending `messages/_layout.html`) for
 email; `NAME.sms.txt` for SMS.
 
-When it is sent (docs/messaging.md): an SMS on its own is tried right after the
-commit, in the same request, so the journey can tell the parent at once that a
-number cannot receive SMS (`messaging.delivery.outcome`); emails and every
-message of a batch go to the job queue when Redis is configured, and are sent
-in the request after commit otherwise. `immediate=` overrides that choice.
+When it is sent (docs/messaging.md): a message on its own is tried right after
+the commit, in the background, and the request waits a little for it
+(MESSAGE_WAIT_SECONDS), so the journey can tell the parent at once that a number
+cannot receive SMS (`messaging.delivery.outcome`); `immediate=False` starts it
+without waiting (a page that must take as long whether or not a message left).
+The messages of a batch (bulk sends) are the worker's. Every retry is the
+worker's (`guichet worker`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from messaging.models import Message
 from messaging.models import MessageStatus
 
 PENDING_KEY = "guichet.pending_messages"
+WAIT, BACKGROUND, WORKER = "wait", "background", "worker"
 
 
 def new_batch_id() -> str:
@@ -51,7 +54,7 @@ def compose_email(
     except TemplateNotFound:
         html = None
     message = _add(Channel.EMAIL, to.strip().lower(), template, subject, body, html, now, batch_id)
-    _remember(message, immediate=bool(immediate))
+    _remember(message, immediate=immediate)
     return message
 
 
@@ -67,7 +70,7 @@ def compose_sms(
     body = render_template(f"messages/{template}.sms.txt", **context).strip()
     recipient = normalise_mobile(to_e164) or to_e164.strip()
     message = _add(Channel.SMS, recipient, template, "", body, None, now, batch_id)
-    _remember(message, immediate=(batch_id is None) if immediate is None else immediate)
+    _remember(message, immediate=immediate)
     return message
 
 
@@ -82,12 +85,19 @@ def _add(channel, recipient, template, subject, body, html, now, batch_id) -> Me
         status=MessageStatus.PENDING,
         created_at=now,
         attempts=0,
+        next_attempt_at=now,
         batch_id=batch_id,
     )
     db.session.add(message)
     return message
 
 
-def _remember(message: Message, *, immediate: bool) -> None:
-    """Handed to `messaging.dispatch` when (and only if) the transaction commits."""
-    db.session.info.setdefault(PENDING_KEY, []).append((message, immediate))
+def _remember(message: Message, *, immediate: bool | None) -> None:
+    """Handed to `messaging.dispatch` when (and only if) the transaction commits, with
+    how the request takes part: wait for the first attempt, start it without waiting,
+    or leave it to the worker (a batch)."""
+    if message.batch_id is not None and immediate is None:
+        mode = WORKER
+    else:
+        mode = BACKGROUND if immediate is False else WAIT
+    db.session.info.setdefault(PENDING_KEY, []).append((message, mode))

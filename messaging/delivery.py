@@ -25,8 +25,9 @@ from messaging.transports import ErrorCode
 
 class DeliveryState(enum.StrEnum):
     SENT = "sent"  # the provider accepted it
-    QUEUED = "queued"  # waiting for its first attempt (job queue)
-    RETRYING = "retrying"  # a temporary failure; the queue will try again
+    QUEUED = "queued"  # waiting for its first attempt (the worker's)
+    SENDING = "sending"  # an attempt is under way (a slow provider): on its way
+    RETRYING = "retrying"  # a temporary failure; the worker will try again
     FAILED = "failed"  # final: no further attempt
 
 
@@ -98,6 +99,15 @@ FAILURE_MESSAGES = {
         ErrorCode.UNAVAILABLE: _TRY_LATER_EMAIL,
     },
 }
+SENDING_MESSAGES = {
+    Channel.SMS: _l(
+        "Le SMS est en cours d'envoi : il peut mettre quelques minutes à arriver. S'il ne "
+        "vous parvient pas, cliquez sur « Réessayer »."
+    ),
+    Channel.EMAIL: _l(
+        "Le courriel est en cours d'envoi : il peut mettre quelques minutes à arriver."
+    ),
+}
 RETRYING_MESSAGES = {
     Channel.SMS: _l(
         "L'envoi du SMS a pris du retard à cause d'un incident chez notre prestataire ; il "
@@ -141,6 +151,8 @@ def outcome(message: Message) -> Delivery:
         )
     if message.attempts == 0:
         return Delivery(DeliveryState.QUEUED, channel)
+    if message.error_code is None:
+        return Delivery(DeliveryState.SENDING, channel, None, str(SENDING_MESSAGES[channel]))
     return Delivery(
         DeliveryState.RETRYING,
         channel,

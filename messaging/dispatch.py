@@ -1,31 +1,31 @@
-"""Sending after commit: messages composed in a transaction go out once it commits,
-and never when it rolls back; each attempt updates the message's status in a
-separate short transaction, so a provider failure cannot undo the business change.
+"""Sending after commit: messages composed in a transaction exist only if it commits
+(they are rows of it), and each is then sent from its row (kernel.jobs).
 
-After the commit, immediate messages (an SMS on its own) are tried at once in
-the request; the others go to the job queue (`messaging.queue`) when Redis is
-configured, or are tried in the request too. A temporary failure is retried by
-the queue with growing delays up to MESSAGE_MAX_ATTEMPTS; without a queue
-nothing could try again, so it fails at once and the journey says so.
+Right after the commit, the request starts the first attempt of its own messages
+(not those of a bulk send, which are the worker's) in the background and waits at
+most MESSAGE_WAIT_SECONDS for them: a number that cannot receive SMS is known at
+once, yet a hung provider never holds the parent. What is not done by then, and
+every retry, is the worker's; a message is never lost, only delayed.
 """
 
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import event
 from sqlalchemy import inspect
 
 from kernel import jobs
 from kernel.extensions import db
-from messaging import queue
 from messaging.attempts import attempt
 from messaging.compose import PENDING_KEY
+from messaging.compose import WAIT
+from messaging.compose import WORKER
 
 COMMITTED_KEY = "guichet.to_send"
 
 
 def setup_dispatch(app, transports) -> None:
     app.extensions["guichet.transports"] = transports
-    queue.setup_queue(app)
     _install_session_listeners()
 
 
@@ -43,7 +43,7 @@ def _install_session_listeners() -> None:
     def _collect(session):
         pending = session.info.pop(PENDING_KEY, [])
         # A message added in a savepoint that rolled back is no longer persistent.
-        committed = [(m.id, immediate) for m, immediate in pending if inspect(m).persistent]
+        committed = [(m.id, mode) for m, mode in pending if mode != WORKER and inspect(m).persistent]
         if committed:
             session.info.setdefault(COMMITTED_KEY, []).extend(committed)
 
@@ -57,22 +57,16 @@ def _install_session_listeners() -> None:
             return
         committed = session.info.pop(COMMITTED_KEY, [])
         if committed:
-            deliver_committed(committed)
+            first_attempts(committed)
 
 
-def deliver_committed(items: list[tuple[int, bool]]) -> None:
-    """Route the messages of a committed transaction: (message id, immediate)."""
-    if jobs.queue() is None:
-        send_now([message_id for message_id, _ in items])
-        return
-    send_now([message_id for message_id, immediate in items if immediate])
-    queue.enqueue([message_id for message_id, immediate in items if not immediate])
-
-
-def send_now(message_ids: list[int]) -> None:
-    """One attempt per message, in this process; a retry goes to the queue if any."""
-    can_retry = jobs.queue() is not None
-    for message_id in message_ids:
-        result = attempt(message_id, can_retry=can_retry)
-        if result is not None and result.retry_after is not None:
-            queue.schedule_retry(message_id, attempts=result.attempts)
+def first_attempts(committed: list[tuple[int, str]]) -> None:
+    """Attempt these messages now, in the background, waiting at most
+    MESSAGE_WAIT_SECONDS for those composed to be waited for."""
+    wait = current_app.extensions["guichet.settings"].messaging.wait_seconds
+    waited = [message_id for message_id, mode in committed if mode == WAIT]
+    others = [message_id for message_id, mode in committed if mode != WAIT]
+    if waited:
+        jobs.in_background(jobs.each(waited, attempt), wait=wait)
+    if others:
+        jobs.in_background(jobs.each(others, attempt))

@@ -116,7 +116,7 @@ def test_a_failing_service_is_retried_later_without_blocking(provider, browser, 
     receiver.status = 200
     runner = provider.app.test_cli_runner()
     with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)):
-        result = runner.invoke(args=["sessions", "retry-logouts"])
+        result = runner.invoke(args=["worker", "--once"])
     assert result.exit_code == 0, result.output
     assert len(receiver.tokens) == 1
     with provider.ctx():

@@ -1,48 +1,62 @@
-"""The one job runner (kernel.jobs): jobs run only in the app context `guichet
-worker` provides, never building an application themselves; without Redis there
-is no queue and nothing is enqueued; the worker runs the areas' start-up sweeps
-before the first job."""
+"""The one job runner (kernel.jobs): each area's due rows get one attempt per pass, an
+error on one row never stops the worker, the worker stops on request, and a request
+waits a bounded time for work it started in the background."""
 
 from __future__ import annotations
 
-import pytest
+import threading
+import time
 
 from kernel import jobs
 
 
-@jobs.job
-def _echo(value):
-    return value
+def test_a_pass_attempts_every_due_row_of_every_area(app_ctx):
+    tried = []
+    jobs.register(app_ctx, jobs.Deliverer("a", due=lambda now, n: [1, 2], attempt=tried.append))
+    jobs.register(app_ctx, jobs.Deliverer("b", due=lambda now, n: [3], attempt=tried.append))
+    done = jobs.run_once()
+    assert done["a"] == 2 and done["b"] == 1
+    assert tried.count(1) == 1 and tried.count(3) == 1
 
 
-def test_a_job_outside_an_app_context_refuses_to_run():
-    with pytest.raises(RuntimeError, match="guichet worker"):
-        _echo("x")
+def test_an_error_on_one_row_never_stops_the_others(app_ctx, caplog):
+    tried = []
+
+    def attempt(row):
+        tried.append(row)
+        if row == 1:
+            raise RuntimeError("boom")
+
+    jobs.register(app_ctx, jobs.Deliverer("a", due=lambda now, n: [1, 2], attempt=attempt))
+    jobs.run_once()
+    assert tried == [1, 2]
+    assert "attempt failed unexpectedly" in caplog.text
 
 
-def test_a_job_in_an_app_context_runs(app_ctx):
-    assert _echo("x") == "x"
+def test_the_worker_runs_until_asked_to_stop(app_ctx):
+    stop = threading.Event()
+    passes = []
+    jobs.register(
+        app_ctx,
+        jobs.Deliverer("a", due=lambda now, n: passes.append(now) or [], attempt=print),
+    )
+    worker = threading.Thread(target=_worker, args=(app_ctx, stop))
+    worker.start()
+    time.sleep(0.3)
+    stop.set()
+    worker.join(2)
+    assert not worker.is_alive() and len(passes) >= 2
 
 
-def test_without_redis_there_is_no_queue_and_nothing_is_enqueued(make_app):
-    app = make_app(REDIS_URL="")
+def _worker(app, stop):
     with app.app_context():
-        assert jobs.queue() is None
-        assert jobs.enqueue(_echo, "x") is False
+        jobs.run_worker(poll_seconds=0.05, stop=stop)
 
 
-def test_the_retry_plan_gives_one_attempt_after_each_delay():
-    plan = jobs.retry_plan([15, 60, 240])
-    assert plan.max == 3 and list(plan.intervals) == [15, 60, 240]
-    assert jobs.retry_plan([]) is None
-
-
-def test_the_worker_runs_the_start_up_sweeps_first(make_app, redis_url):
-    if not redis_url:
-        pytest.skip("the job worker needs a real Redis: set REDIS_URL")
-    app = make_app()
-    calls = []
-    jobs.on_worker_start(app, lambda: calls.append("sweep"))
-    with app.app_context():
-        jobs.run_worker(burst=True)
-    assert calls == ["sweep"]
+def test_a_request_waits_for_background_work_no_longer_than_asked(app_ctx):
+    release = threading.Event()
+    start = time.monotonic()
+    finished = jobs.in_background(lambda: release.wait(5), wait=0.2)
+    assert not finished and time.monotonic() - start < 1
+    release.set()
+    assert jobs.in_background(lambda: None, wait=1)

@@ -1,6 +1,6 @@
 """Edges of the messaging tests: message templates, a real local SMTP server
 (aiosmtpd, with STARTTLS, implicit TLS and login), a self-signed certificate,
-Twilio's API address, and a real Redis queue when REDIS_URL is set."""
+and Twilio's API address."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import datetime as dt
 import ipaddress
 import socket
 import ssl
-import uuid
 from dataclasses import dataclass
 from dataclasses import field
 from email import message_from_bytes
@@ -235,21 +234,3 @@ def plain_settings(relay: Relay) -> dict:
         "SMTP_STARTTLS": "false",
         "SMTP_TIMEOUT": "5",
     }
-
-
-@pytest.fixture
-def queue_name(redis_url):
-    """A queue of this test's own on the real Redis (REDIS_URL), removed afterwards."""
-    if not redis_url:
-        pytest.skip("the job queue needs a real Redis: set REDIS_URL")
-    import redis
-    from rq import Queue
-
-    name = f"guichet-test-{uuid.uuid4().hex[:12]}"
-    yield name
-    connection = redis.Redis.from_url(redis_url)
-    queue = Queue(name, connection=connection)
-    for registry in (queue.scheduled_job_registry, queue.failed_job_registry):
-        for job_id in registry.get_job_ids():
-            registry.remove(job_id, delete_job=True)
-    queue.delete(delete_jobs=True)
