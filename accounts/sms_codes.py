@@ -18,6 +18,7 @@ import secrets
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON
 from sqlalchemy import DateTime
+from sqlalchemy import ForeignKey
 from sqlalchemy import String
 from sqlalchemy import func
 from sqlalchemy.orm import Mapped
@@ -26,6 +27,7 @@ from sqlalchemy.orm import mapped_column
 from kernel.errors import DomainError
 from kernel.extensions import db
 from messaging.compose import compose_sms
+from messaging.withdrawal import withdraw_pending
 
 PER_NUMBER_LIMITS = ((dt.timedelta(minutes=15), 3), (dt.timedelta(days=1), 8))
 # A prefix is the number less its last 4 digits: a range an SMS-pumping fraud would walk.
@@ -64,9 +66,12 @@ class SmsChallenge(db.Model):
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
     # Set when the code was accepted, or when a wrong code ended it.
     used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    outcome: Mapped[str | None] = mapped_column(String(10))  # "accepted" | "wrong"
+    # "accepted" | "wrong" | "replaced" (a newer code for the same purpose and number)
+    outcome: Mapped[str | None] = mapped_column(String(10))
     # What the journey needs once the code is accepted (names typed, account id…).
     context: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The SMS carrying the code, withdrawn if a newer code replaces this one first.
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
 
 
 def send_code(
@@ -85,6 +90,7 @@ def send_code(
     `immediate=False` queues the SMS when there is a job queue, so that a page which
     must answer alike for unknown contacts (lost password) takes as long either way."""
     _check_send_limits(mobile_e164, now=now)
+    _replace_live_codes(purpose, mobile_e164, now=now)
     code = f"{secrets.randbelow(1_000_000):06d}"
     challenge = SmsChallenge(
         id=secrets.token_urlsafe(32),
@@ -96,14 +102,37 @@ def send_code(
     )
     challenge.code_hmac = _mac(secret, challenge.id, code)
     db.session.add(challenge)
-    compose_sms(
+    message = compose_sms(
         mobile_e164,
         "sms_code",
         {"code": code, "minutes": int(validity.total_seconds() // 60), "product": product_name},
         now=now,
         immediate=immediate,
     )
+    db.session.flush()
+    challenge.message_id = message.id
     return challenge
+
+
+def _replace_live_codes(purpose: str, mobile: str, *, now: dt.datetime) -> None:
+    """One live code per purpose and number: «Réessayer» ends the earlier ones, and
+    their SMS still waiting (a provider outage) are withdrawn, so that a pile of
+    stale codes never arrives at once and locks the parent out."""
+    live = db.select(SmsChallenge.id, SmsChallenge.message_id).where(
+        SmsChallenge.purpose == purpose,
+        SmsChallenge.mobile == mobile,
+        SmsChallenge.used_at.is_(None),
+    )
+    replaced = db.session.execute(live).all()
+    if not replaced:
+        return
+    db.session.execute(
+        db.update(SmsChallenge)
+        .where(SmsChallenge.id.in_([row.id for row in replaced]), SmsChallenge.used_at.is_(None))
+        .values(used_at=now, outcome="replaced")
+        .execution_options(synchronize_session=False)
+    )
+    withdraw_pending([row.message_id for row in replaced if row.message_id is not None])
 
 
 def verify_code(
@@ -116,12 +145,18 @@ def verify_code(
     if challenge.used_at is not None or now > challenge.expires_at:
         raise CodeWrongOrExpired()
     typed = "".join(ch for ch in code if ch.isdigit())
-    if not hmac.compare_digest(challenge.code_hmac, _mac(secret, challenge.id, typed)):
-        challenge.used_at = now
-        challenge.outcome = "wrong"
+    right = hmac.compare_digest(challenge.code_hmac, _mac(secret, challenge.id, typed))
+    # Consumed in one conditional UPDATE: of concurrent tries, exactly one ends the code,
+    # so a right code sent beside wrong guesses is not accepted after one of them.
+    consumed = db.session.execute(
+        db.update(SmsChallenge)
+        .where(SmsChallenge.id == challenge.id, SmsChallenge.used_at.is_(None))
+        .values(used_at=now, outcome="accepted" if right else "wrong")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(challenge)
+    if not consumed or not right:
         raise CodeWrongOrExpired()
-    challenge.used_at = now
-    challenge.outcome = "accepted"
     return challenge
 
 

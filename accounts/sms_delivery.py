@@ -5,7 +5,8 @@ self-registration, FranceConnect linking, mobile change.
 The code is composed in the page's transaction and leaves on commit; the page then
 reads what became of the SMS. One that could not be sent does not use up the code
 nor the number's allowance (the challenge is dropped), and the parent reads why
-under the field they typed; one that will be retried is sent on with a warning.
+under the field they typed; one still on its way (a slow provider, a retry the
+worker will make) lets the parent go on to the code, with a warning.
 """
 
 from __future__ import annotations
@@ -19,8 +20,12 @@ from wtforms import Field
 from accounts.sms_codes import SmsChallenge
 from kernel.errors import DomainError
 from kernel.extensions import db
+from messaging.delivery import DeliveryState
 from messaging.delivery import latest_outcome
 from messaging.models import Channel
+
+# Not sent yet but coming: a slow provider, or a retry the worker will make.
+ON_ITS_WAY = (DeliveryState.SENDING, DeliveryState.RETRYING)
 
 
 def send_sms_code(
@@ -51,6 +56,6 @@ def sms_delivery_problem(challenge: SmsChallenge, *, now: dt.datetime) -> str | 
         db.session.delete(challenge)
         db.session.commit()
         return str(delivery.user_message)
-    if delivery is not None and delivery.state == "retrying":
+    if delivery is not None and delivery.state in ON_ITS_WAY:
         flash(delivery.user_message, "warning")
     return None

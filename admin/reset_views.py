@@ -27,6 +27,7 @@ from kernel.clock import utcnow
 from kernel.errors import DomainError
 from kernel.extensions import db
 from kernel.runtime import passwords
+from messaging.delivery import outcome
 
 
 @bp.post("/comptes/<int:account_id>/reinitialiser")
@@ -78,7 +79,7 @@ def resend_activation(account_id: int):
         form.email.data = target.email or target.contact_email() or ""
     elif form.validate_on_submit():
         try:
-            services.resend_activation_email(
+            message = services.resend_activation_email(
                 target, form.email.data, school=g.school, director=g.director, now=utcnow()
             )
         except DomainError as refusal:
@@ -86,6 +87,11 @@ def resend_activation(account_id: int):
             error = refusal.message
         else:
             db.session.commit()
-            flash(_("Le mail a été renvoyé."), "success")
+            if outcome(message).sent:
+                flash(_("Le mail a été renvoyé."), "success")
+            else:
+                flash(
+                    _("Le mail est en cours d'envoi : il partira dans quelques minutes."), "success"
+                )
             return redirect(url_for("admin.account", account_id=target.id))
     return render_template("admin/resend.html", account=target, form=form, error=error)

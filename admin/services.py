@@ -38,6 +38,7 @@ from kernel.errors import DomainError
 from kernel.extensions import db
 from messaging.compose import compose_email
 from messaging.compose import new_batch_id
+from messaging.models import Message
 from registry.models import School
 
 FOOTNOTE = (
@@ -268,13 +269,14 @@ def reset_passwords(
 
 def resend_activation_email(
     account: Account, email: str, *, school: School, director: Director, now: dt.datetime
-) -> None:
+) -> Message:
     """004 §5.6: only En cours d'activation; the address checked (and maybe corrected)
-    by the director becomes the account's email, unconfirmed until its link is clicked."""
+    by the director becomes the account's email, unconfirmed until its link is clicked.
+    Returns the email composed."""
     if not states.may_resend_activation_email(account.state):
         raise NotActivating()
     email = email.strip().lower()
-    send_activation_email(account, email, now=now)
+    message = send_activation_email(account, email, now=now)
     audit.record(
         "account.activation_email_resent",
         actor=audit.director_actor(director),
@@ -283,6 +285,7 @@ def resend_activation_email(
         school_id=school.id,
         details={"email": email},
     )
+    return message
 
 
 def lift_lock(

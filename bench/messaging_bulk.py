@@ -1,12 +1,11 @@
-"""How long a bulk email send keeps a web request busy, with and without the job queue.
+"""How long a bulk email send keeps a web request busy, and how fast the worker sends it.
 
-    REDIS_URL=redis://127.0.0.1:6379/3 .venv/bin/python bench/messaging_bulk.py [N]
+    .venv/bin/python bench/messaging_bulk.py [N]
 
 Composes N emails (default 500, one template with an HTML part) in one
-transaction and commits, against a local SMTP server (aiosmtpd, plain, no
-login): first without Redis (each email sent in the request, after commit), then
-with the RQ queue (the commit only enqueues), then runs a burst worker to time
-the actual sending. SQLite in a temporary folder unless DATABASE_URL is set.
+transaction and commits (the request's part: the rows only), against a local SMTP
+server (aiosmtpd, plain, no login); then one pass of the worker (kernel.jobs) sends
+them, timed. SQLite in a temporary folder unless DATABASE_URL is set.
 Results: docs/messaging.md, "Measured".
 """
 
@@ -27,8 +26,7 @@ from guichet import create_app
 from guichet.migrations import upgrade
 from kernel.clock import utcnow
 from kernel.extensions import db
-from kernel.jobs import queue as current_queue
-from kernel.jobs import run_worker
+from kernel.jobs import run_once
 from messaging.compose import compose_email
 from messaging.compose import new_batch_id
 from messaging.delivery import batch_progress
@@ -48,7 +46,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def make_app(folder: Path, port: int, redis_url: str):
+def make_app(folder: Path, port: int):
     templates = folder / "templates" / "messages"
     templates.mkdir(parents=True, exist_ok=True)
     (templates / "bench.subject.txt").write_text("Votre compte {{ product }} est prêt")
@@ -69,8 +67,7 @@ def make_app(folder: Path, port: int, redis_url: str):
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": port,
             "SMTP_STARTTLS": "false",
-            "REDIS_URL": redis_url,
-            "MESSAGE_QUEUE": "guichet-bench",
+            "REDIS_URL": "",
         }
     )
     app.jinja_loader = ChoiceLoader([FileSystemLoader(str(folder / "templates")), app.jinja_loader])
@@ -95,34 +92,23 @@ def compose_and_commit(app, count: int) -> tuple[str, float]:
 
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 500
-    redis_url = os.environ.get("REDIS_URL", "")
     port = free_port()
     controller = Controller(Sink(), hostname="127.0.0.1", port=port)
     controller.start()
     try:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
-            app = make_app(folder, port, "")
+            app = make_app(folder, port)
             with app.app_context():
                 upgrade()
-            _, seconds = compose_and_commit(app, count)
-            print(f"without queue: request busy {seconds:.2f} s for {count} emails "
-                  f"({count / seconds:.0f} emails/s sent in the request)")  # fmt: skip
-            if not redis_url:
-                print("REDIS_URL not set: queue not measured")
-                return
-            app = make_app(folder, port, redis_url)
-            with app.app_context():
-                current_queue().empty()
             batch, seconds = compose_and_commit(app, count)
-            print(f"with queue:    request busy {seconds:.2f} s for {count} emails (enqueued)")
-            before = Sink.received
+            print(f"request: busy {seconds:.2f} s for {count} emails (rows committed)")
             with app.app_context():
                 started = time.perf_counter()
-                run_worker(burst=True)
+                run_once()
                 seconds = time.perf_counter() - started
                 progress = batch_progress(batch)
-            print(f"worker:        {Sink.received - before} sent in {seconds:.2f} s "
+            print(f"worker:  {Sink.received} sent in {seconds:.2f} s "
                   f"({count / seconds:.0f} emails/s, one worker); batch {progress}")  # fmt: skip
     finally:
         controller.stop()

@@ -23,8 +23,8 @@ SERVICES = Path(__file__).with_name("services.json")
 
 # (label, argv) of the processes started next to the service: the two demo
 # services of examples/ (Livret scolaire and Inscription, settings in
-# services.json) and the mock FranceConnect at FRANCECONNECT_ISSUER's default
-# (http://127.0.0.1:5090).
+# services.json), the mock FranceConnect at FRANCECONNECT_ISSUER's default
+# (http://127.0.0.1:5090) and the worker.
 COMPANIONS: list[tuple[str, list[str]]] = [
     (
         name,
@@ -34,6 +34,8 @@ COMPANIONS: list[tuple[str, list[str]]] = [
     for name in ("livret-scolaire", "inscription")
 ]
 COMPANIONS.append(("franceconnect-mock", [str(BIN / "guichet"), "demo", "franceconnect"]))
+# The worker: retries of messages and back-channel logouts, bulk sends of the console.
+COMPANIONS.append(("worker", [str(BIN / "guichet"), "worker"]))
 
 
 def prepare() -> None:

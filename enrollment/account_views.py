@@ -38,6 +38,7 @@ from kernel.errors import DomainError
 from kernel.extensions import db
 from kernel.extensions import limiter
 from kernel.web import account_sections
+from messaging.delivery import outcome
 
 MOBILE_KEY = "mobile_change"
 MERGE_KEY = "merge"
@@ -64,15 +65,20 @@ def change_email():
     account = web_session.current_account()
     form = ChangeEmailForm()
     if form.validate_on_submit():
-        profile.request_email_change(account, form.email.normalised, now=utcnow())
+        composed = profile.request_email_change(account, form.email.normalised, now=utcnow())
         db.session.commit()
-        flash(
-            _(
+        if all(outcome(message).sent for message in composed):
+            said = _(
                 "Deux courriels ont été envoyés : un à votre ancienne adresse et un à la "
                 "nouvelle. Cliquez sur le lien reçu à la nouvelle adresse pour la confirmer."
-            ),
-            "success",
-        )
+            )
+        else:
+            said = _(
+                "Deux courriels sont en cours d'envoi, un à votre ancienne adresse et un à la "
+                "nouvelle : ils peuvent mettre quelques minutes à arriver. Cliquez sur le lien "
+                "reçu à la nouvelle adresse pour la confirmer."
+            )
+        flash(said, "success")
         return redirect(url_for(".home"))
     return render_template(
         "account/change_email.html",
@@ -88,12 +94,25 @@ def resend_email():
     account = web_session.current_account()
     if ConfirmForm().validate_on_submit():
         try:
-            address = profile.resend_email_change(account, now=utcnow())
+            message = profile.resend_email_change(account, now=utcnow())
         except DomainError as exc:
             flash(refused(exc), "error")
         else:
             db.session.commit()
-            flash(_("Un email de validation a été renvoyé à %(email)s.", email=address), "success")
+            address = message.recipient
+            if outcome(message).sent:
+                flash(
+                    _("Un email de validation a été renvoyé à %(email)s.", email=address), "success"
+                )
+            else:
+                flash(
+                    _(
+                        "Un email de validation est en cours d'envoi à %(email)s : il peut "
+                        "mettre quelques minutes à arriver.",
+                        email=address,
+                    ),
+                    "success",
+                )
     return redirect(url_for(".home"))
 
 
@@ -196,7 +215,7 @@ def resend_mobile_code():
         flash(problem, "error")
         return redirect(url_for(".change_mobile"))
     session[MOBILE_KEY] = challenge.id
-    flash(_("Un nouveau code vous a été envoyé par SMS."), "success")
+    flash(_("Un nouveau code vous est envoyé par SMS."), "success")
     return redirect(url_for(".mobile_code"))
 
 

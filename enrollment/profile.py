@@ -23,6 +23,7 @@ from kernel.extensions import db
 from kernel.web import external_url
 from kernel.web import product_context
 from messaging.compose import compose_email
+from messaging.models import Message
 
 
 def pending_email(account: Account, *, now: dt.datetime) -> email_links.EmailLink | None:
@@ -61,22 +62,24 @@ class NoPendingChange(DomainError):
     message = _l("Aucune modification n'est en attente de confirmation.")
 
 
-def request_email_change(account: Account, new_email: str, *, now: dt.datetime) -> None:
+def request_email_change(account: Account, new_email: str, *, now: dt.datetime) -> list[Message]:
     """003: two emails — the link to the new address, a notice to the old one; the
-    change is pending until the link is used."""
+    change is pending until the link is used. Returns the emails composed."""
     token = email_links.issue(
         account, email_links.EMAIL_CHANGE, new_email, now=now, validity=EMAIL_CHANGE_VALIDITY
     )
     context = {"identifier": account.identifier, "new_email": new_email, **product_context()}
-    compose_email(
-        new_email,
-        "email_change_confirm",
-        {**context, "link": external_url("account.confirm_email", token=token)},
-        now=now,
-    )
+    composed = [
+        compose_email(
+            new_email,
+            "email_change_confirm",
+            {**context, "link": external_url("account.confirm_email", token=token)},
+            now=now,
+        )
+    ]
     old = account.contact_email()
     if old and old != new_email:
-        compose_email(old, "email_change_notice", context, now=now)
+        composed.append(compose_email(old, "email_change_notice", context, now=now))
     audit.record(
         "account.email_change_requested",
         actor=audit.guardian_actor(account),
@@ -84,9 +87,10 @@ def request_email_change(account: Account, new_email: str, *, now: dt.datetime) 
         accounts=[account],
         details={"to": new_email},
     )
+    return composed
 
 
-def resend_email_change(account: Account, *, now: dt.datetime) -> str:
+def resend_email_change(account: Account, *, now: dt.datetime) -> Message:
     """«Renvoyer un email de validation»: a fresh link to the pending address."""
     pending = pending_email(account, now=now)
     if pending is None:
@@ -94,7 +98,7 @@ def resend_email_change(account: Account, *, now: dt.datetime) -> str:
     token = email_links.issue(
         account, email_links.EMAIL_CHANGE, pending.email, now=now, validity=EMAIL_CHANGE_VALIDITY
     )
-    compose_email(
+    return compose_email(
         pending.email,
         "email_change_confirm",
         {
@@ -105,7 +109,6 @@ def resend_email_change(account: Account, *, now: dt.datetime) -> str:
         },
         now=now,
     )
-    return pending.email
 
 
 def confirm_email_change(token: str, *, now: dt.datetime) -> Account:

@@ -27,6 +27,9 @@ from kernel.clock import utcnow
 from kernel.errors import DomainError
 from kernel.extensions import db
 from kernel.extensions import limiter
+from messaging.delivery import latest_outcome
+from messaging.delivery import outcome
+from messaging.models import Channel
 
 # Flask-Limiter, per client address, on every page that checks a guessable secret or sends.
 GUESS_LIMIT = "20 per hour"
@@ -115,18 +118,30 @@ def awaiting_email():
     error = None
     if form.validate_on_submit():
         try:
-            activation_email.send_activation_email(account, form.email.normalised, now=now)
+            message = activation_email.send_activation_email(
+                account, form.email.normalised, now=now
+            )
         except DomainError as exc:
             error = refused(exc)
         else:
             db.session.commit()
-            flash(
-                _("Le courriel d'activation a été renvoyé à %(email)s.", email=account.email),
-                "success",
-            )
+            if outcome(message).sent:
+                said = _("Le courriel d'activation a été renvoyé à %(email)s.", email=account.email)
+            else:
+                said = _(
+                    "Le courriel d'activation est en cours d'envoi à %(email)s : il peut mettre "
+                    "quelques minutes à arriver.",
+                    email=account.email,
+                )
+            flash(said, "success")
             return redirect(url_for(".awaiting_email"))
+    sent = latest_outcome(Channel.EMAIL, account.email or "", template="C07")
     return render_template(
-        "enrollment/awaiting_email.html", form=form, account=account, error=error
+        "enrollment/awaiting_email.html",
+        form=form,
+        account=account,
+        error=error,
+        email_sent=sent is not None and sent.sent,
     )
 
 

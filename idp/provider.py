@@ -40,11 +40,11 @@ from idp import claims as claims_module
 from idp import codes
 from idp import logout
 from idp import tokens
-from kernel import jobs
 from idp.client_cache import ClientCache
 from idp.client_cache import RegisteredClient
 from idp.oauth_models import OidcClient
 from idp.oauth_models import SessionService
+from kernel import jobs
 from kernel.clock import utcnow
 from kernel.config import OidcConfig
 from kernel.extensions import db

@@ -55,9 +55,7 @@ def attempt(message_id: int) -> AttemptResult | None:
                 Message.attempts == message.attempts,
                 Message.next_attempt_at <= now,
             )
-            .values(
-                attempts=message.attempts + 1, last_attempt_at=now, next_attempt_at=lease_until
-            )
+            .values(attempts=message.attempts + 1, last_attempt_at=now, next_attempt_at=lease_until)
             .execution_options(synchronize_session=False)
         ).rowcount
         session.commit()

@@ -16,6 +16,7 @@ STATUS_LABELS = {
     MessageStatus.PENDING: "en attente",
     MessageStatus.SENT: "envoyé",
     MessageStatus.FAILED: "échec",
+    MessageStatus.REPLACED: "remplacé (non envoyé)",
 }
 CHANNEL_LABELS = {Channel.SMS: "SMS", Channel.EMAIL: "courriel"}
 

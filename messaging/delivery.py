@@ -133,6 +133,11 @@ class Delivery:
         return self.state == DeliveryState.FAILED
 
     @property
+    def sent(self) -> bool:
+        """The provider took it: a page may say «envoyé» (and only then)."""
+        return self.state == DeliveryState.SENT
+
+    @property
     def recipient_problem(self) -> bool:
         """The number or address itself cannot be reached: ask for another one."""
         return self.failed and self.error_code in RECIPIENT_ERRORS
@@ -161,19 +166,22 @@ def outcome(message: Message) -> Delivery:
     )
 
 
-def latest_outcome(channel: Channel, recipient: str, *, since: dt.datetime) -> Delivery | None:
-    """The outcome of the latest message to `recipient` composed at or after `since`
-    (for a journey that did not keep the Message, e.g. after `accounts.sms_codes.send_code`)."""
-    message = db.session.scalar(
-        db.select(Message)
-        .where(
-            Message.channel == channel,
-            Message.recipient == recipient,
-            Message.created_at >= since,
-        )
-        .order_by(Message.id.desc())
-        .limit(1)
-    )
+def latest_outcome(
+    channel: Channel,
+    recipient: str,
+    *,
+    since: dt.datetime | None = None,
+    template: str | None = None,
+) -> Delivery | None:
+    """The outcome of the latest message to `recipient` (composed at or after `since`,
+    of `template`), for a journey that did not keep the Message (after
+    `accounts.sms_codes.send_code`, or on a page shown again later)."""
+    query = db.select(Message).where(Message.channel == channel, Message.recipient == recipient)
+    if since is not None:
+        query = query.where(Message.created_at >= since)
+    if template is not None:
+        query = query.where(Message.template == template)
+    message = db.session.scalar(query.order_by(Message.id.desc()).limit(1))
     return outcome(message) if message is not None else None
 
 

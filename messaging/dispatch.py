@@ -43,7 +43,9 @@ def _install_session_listeners() -> None:
     def _collect(session):
         pending = session.info.pop(PENDING_KEY, [])
         # A message added in a savepoint that rolled back is no longer persistent.
-        committed = [(m.id, mode) for m, mode in pending if mode != WORKER and inspect(m).persistent]
+        committed = [
+            (m.id, mode) for m, mode in pending if mode != WORKER and inspect(m).persistent
+        ]
         if committed:
             session.info.setdefault(COMMITTED_KEY, []).extend(committed)
 

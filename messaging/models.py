@@ -2,7 +2,8 @@
 
 The outbox and console backends make this table the developer's mailbox;
 production backends record the provider's id or error here too. A message is
-`pending` until an attempt succeeds (`sent`) or no attempt is left (`failed`);
+`pending` until an attempt succeeds (`sent`), no attempt is left (`failed`) or a
+newer message made it pointless (`replaced`: a new SMS code);
 `error_code` is the stable reason `messaging.delivery` turns into French.
 """
 
@@ -13,6 +14,7 @@ import enum
 
 from sqlalchemy import DateTime
 from sqlalchemy import Enum
+from sqlalchemy import Index
 from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy.orm import Mapped
@@ -30,10 +32,14 @@ class MessageStatus(enum.StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
+    # Made pointless before it left: a newer SMS code replaced the one it carried.
+    REPLACED = "replaced"
 
 
 class Message(db.Model):
     __tablename__ = "messages"
+    # The worker's question, on every pass: which pending messages are due?
+    __table_args__ = (Index("ix_messages_due", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[Channel] = mapped_column(Enum(Channel, native_enum=False, length=8))
@@ -55,7 +61,8 @@ class Message(db.Model):
     # Stable reason of the last failure (`messaging.transports.ErrorCode`).
     error_code: Mapped[str | None] = mapped_column(String(30))
     last_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    # When the job queue will try again (pending messages after a temporary failure).
+    # When the worker may make the next attempt: at once for a new message, later after a
+    # temporary failure, past the lease of an attempt under way (messaging.attempts).
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     # Messages composed together (a director's bulk notification), for progress pages.
     batch_id: Mapped[str | None] = mapped_column(String(32), index=True)

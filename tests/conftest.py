@@ -75,8 +75,10 @@ def base_config(database_url, redis_url, tmp_path_factory) -> dict:
         "ARGON2_MEMORY_KIB": "1024",
         "ARGON2_TIME_COST": "1",
         "REDIS_URL": redis_url or "",
-        # Emails queued by any test land in this worker's own queue (emptied per test).
-        "MESSAGE_QUEUE": f"guichet-test-{_worker()}",
+        # A request waits this long for its messages' first attempt: generous, so that a
+        # loaded test machine never turns «sent» into «on its way» (the tests of a hung
+        # provider set their own, short wait).
+        "MESSAGE_WAIT_SECONDS": "10",
     }
     app = create_app(config)
     with app.app_context():

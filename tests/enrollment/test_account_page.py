@@ -134,7 +134,7 @@ def test_a_new_mobile_code_only_after_a_delay(client, parent, clock):
     clock.shift(dt.timedelta(seconds=61))
     client.post("/compte/mobile/renvoyer")
     second = last_message("+33781223344")
-    assert "Un nouveau code vous a été envoyé" in text(client.get("/compte/mobile/code"))
+    assert "Un nouveau code vous est envoyé" in text(client.get("/compte/mobile/code"))
     assert client.post("/compte/mobile/code", data={"code": code_in(second)}).status_code == 302
     assert first  # the first code was replaced by the second
 

@@ -3,6 +3,9 @@ on the same page and the code is not used up; Twilio answered by `responses`."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 import responses
 
@@ -41,7 +44,6 @@ def test_a_code_twilio_accepts_leads_to_the_code_page(client, app_ctx):
     [
         (21614, 400, "ne peut pas recevoir de SMS"),
         (21211, 400, "n'est pas valide"),
-        (None, 503, "momentanément indisponible"),
     ],
 )
 @responses.activate
@@ -54,3 +56,38 @@ def test_a_code_that_could_not_be_sent_is_explained_and_not_used_up(
     assert response.status_code == 200
     assert says in text(response).replace("&#39;", "'")
     assert challenges() == 0
+
+
+@responses.activate
+def test_a_code_delayed_by_a_twilio_outage_goes_on_with_a_warning(client, app_ctx):
+    """The worker sends it once Twilio answers again: the code stays good."""
+    responses.post(TWILIO_URL, status=503)
+    response = client.post("/inscription", data=TYPED, follow_redirects=True)
+    page = text(response).replace("&#39;", "'")
+    assert "L'envoi du SMS a pris du retard" in page and "Saisissez le code" in page
+    assert challenges() == 1
+
+
+@responses.activate
+def test_a_hung_twilio_never_holds_the_parent(make_app):
+    """Twilio answers nothing for 10 s: the page comes back within 3 s, the SMS on its
+    way (it leaves when Twilio answers)."""
+    app = make_app(
+        **TWILIO_SETTINGS, REDIS_URL="", WTF_CSRF_ENABLED=False, MESSAGE_WAIT_SECONDS="2"
+    )
+    release = threading.Event()
+
+    def hung(request):
+        release.wait(10)
+        return (201, {}, '{"sid": "SM' + "b" * 32 + '", "status": "queued"}')
+
+    responses.add_callback(responses.POST, TWILIO_URL, callback=hung)
+    start = time.monotonic()
+    try:
+        response = app.test_client().post("/inscription", data=TYPED, follow_redirects=True)
+        elapsed = time.monotonic() - start
+    finally:
+        release.set()
+    assert elapsed < 3, f"the page took {elapsed:.1f} s"
+    page = text(response).replace("&#39;", "'")
+    assert "Le SMS est en cours d'envoi" in page and "Saisissez le code" in page

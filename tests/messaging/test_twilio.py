@@ -126,11 +126,11 @@ def test_a_number_twilio_refuses_fails_at_once_with_a_french_reason(
 def test_an_outage_is_a_temporary_failure_said_in_french(twilio_app, answer):
     responses.post(TWILIO_URL, **answer)
     delivery, _ = send_sms(twilio_app)
-    # Without a job queue nothing would try again: the journey is told now.
-    assert delivery.state == DeliveryState.FAILED
-    assert not delivery.recipient_problem
+    # The worker tries again (no Redis needed): the journey says it is delayed.
+    assert delivery.state == DeliveryState.RETRYING
+    assert not delivery.failed and not delivery.recipient_problem
     assert delivery.error_code == "unavailable"
-    assert "momentanément indisponible" in delivery.user_message
+    assert "il sera retenté dans quelques minutes" in delivery.user_message
 
 
 @responses.activate
@@ -150,7 +150,7 @@ def test_a_provider_failure_never_undoes_the_change_that_sent_the_sms(twilio_app
         school_id = make_school(name="École du Centre").id
         message = compose_sms("+33612345678", "code", {"code": "1", "product": "G"}, now=NOW)
         db.session.commit()
-        assert outcome(message).failed
+        assert outcome(message).state == DeliveryState.RETRYING
         db.session.remove()
         assert db.session.get(School, school_id).name == "École du Centre"
 

@@ -241,8 +241,9 @@ def test_an_attempt_whose_process_died_is_made_again_after_its_lease(mail_app, p
         [message] = db.session.scalars(db.select(Message)).all()
         db.session.execute(
             db.update(Message).values(
-                attempts=1, next_attempt_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)
-                + dt.timedelta(minutes=2)
+                attempts=1,
+                next_attempt_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)
+                + dt.timedelta(minutes=2),
             )
         )
         db.session.commit()
