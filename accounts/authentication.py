@@ -92,7 +92,7 @@ def verify_password(
     parent is signed in already, as before); `today` defaults to the Paris date.
     """
     subject = f"password:{identifier.strip().lower()}"
-    throttle.check("password", subject, now=now)
+    throttle.attempt("password", subject, now=now)
     account = find_by_identifier(identifier)
     if account is None or account.state in (AccountState.DELETED, AccountState.NOT_NOTIFIED):
         _burn_one_hash(passwords, password)

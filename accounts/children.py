@@ -25,6 +25,8 @@ from registry.models import Pupil
 
 
 class BirthDateMismatch(DomainError):
+    """`context["pupil"]`: the child whose birth date was not the school's."""
+
     code = "birth_date_mismatch"
     message = _l(
         "La date de naissance saisie ne correspond pas à celle connue par l'école. "
@@ -46,10 +48,25 @@ def verify_birth_date(
     subject: str,
     account: Account | None = None,
 ) -> None:
-    throttle.check("birth_date", subject, now=now)
-    if answer is None or answer != pupil.birth_date:
+    verify_birth_dates([(pupil, answer)], now=now, subject=subject, account=account)
+
+
+def verify_birth_dates(
+    answers: list[tuple[Pupil, dt.date | None]],
+    *,
+    now: dt.datetime,
+    subject: str,
+    account: Account | None = None,
+) -> None:
+    """The children claimed through one subject (a guardian record, an account) are
+    one attempt: all right clears the subject, one wrong counts once and raises
+    `BirthDateMismatch` naming the first child whose date is not the school's."""
+    throttle.attempt("birth_date", subject, now=now)
+    wrong = next((p for p, answer in answers if answer is None or answer != p.birth_date), None)
+    if wrong is not None:
         throttle.record_failure("birth_date", subject, now=now, account=account)
-        raise BirthDateMismatch()
+        raise BirthDateMismatch(pupil=wrong)
+    throttle.record_success("birth_date", subject)
 
 
 def report_not_mine(

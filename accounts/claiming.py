@@ -31,7 +31,6 @@ from accounts import audit
 from accounts import children
 from accounts import merging
 from accounts import states
-from accounts import throttle
 from accounts.models import Account
 from accounts.models import AccountOrigin
 from accounts.models import AccountState
@@ -166,8 +165,7 @@ def confirm_children(
     _check_complete(asked, answers)
     confirmed = [c for c in asked if not answers[c.pupil.id].not_mine]
     disowned = [c for c in asked if answers[c.pupil.id].not_mine]
-    for child in confirmed:
-        _verify(child, answers[child.pupil.id].birth_date, now=now)
+    _verify(confirmed, answers, now=now)
     if not confirmed:
         _report(disowned, now=now)  # the school hears of it all the same
         raise NoChildConfirmed()
@@ -175,8 +173,6 @@ def confirm_children(
     proven = [a for a in accounts if a.id not in left_out]
     claim = Claim(keep=account_to_keep(proven), accounts=proven, disowned=disowned)
     _check_mergeable(claim)
-    for guardian in {c.guardian.id: c.guardian for c in confirmed}.values():
-        throttle.record_success("birth_date", birth_date_subject(guardian))
     return claim
 
 
@@ -223,17 +219,22 @@ def _check_complete(asked: list[Child], answers: dict[int, Answer]) -> None:
             raise AnswersIncomplete()
 
 
-def _verify(child: Child, answer: dt.date | None, *, now: dt.datetime) -> None:
-    try:
-        children.verify_birth_date(
-            child.pupil,
-            answer,
-            now=now,
-            subject=birth_date_subject(child.guardian),
-            account=child.account,
-        )
-    except children.BirthDateMismatch as exc:
-        raise ChildMismatch(child.pupil) from exc
+def _verify(confirmed: list[Child], answers: dict[int, Answer], *, now: dt.datetime) -> None:
+    """One attempt per guardian record for the children claimed through it: all right
+    clears the record's delays, one wrong counts once against it."""
+    by_record: dict[int, list[Child]] = {}
+    for child in confirmed:
+        by_record.setdefault(child.guardian.id, []).append(child)
+    for claimed in by_record.values():
+        try:
+            children.verify_birth_dates(
+                [(c.pupil, answers[c.pupil.id].birth_date) for c in claimed],
+                now=now,
+                subject=birth_date_subject(claimed[0].guardian),
+                account=claimed[0].account,
+            )
+        except children.BirthDateMismatch as exc:
+            raise ChildMismatch(exc.context["pupil"]) from exc
 
 
 def _report(disowned: list[Child], *, now: dt.datetime) -> None:

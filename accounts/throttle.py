@@ -20,6 +20,8 @@ from sqlalchemy import DateTime
 from sqlalchemy import ForeignKey
 from sqlalchemy import String
 from sqlalchemy import UniqueConstraint
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
@@ -82,31 +84,56 @@ def _counter(kind: str, subject: str) -> AttemptCounter | None:
     )
 
 
-def check(kind: str, subject: str, *, now: dt.datetime) -> None:
-    """Raise before the secret is even compared when the subject must wait or is locked."""
-    counter = _counter(kind, subject)
-    if counter is None:
-        return
+def attempt(kind: str, subject: str, *, now: dt.datetime) -> None:
+    """Count this attempt before the secret is even compared, or refuse it when the
+    subject must wait or is locked: one atomic step, so that concurrent guesses get
+    exactly the attempts the policy allows. The counter's row is created if missing
+    (never a duplicate) and locked until the caller's transaction ends; a success
+    then clears it (`record_success`), a failure is filed (`record_failure`)."""
+    policy = POLICIES[kind]
+    db.session.execute(
+        _insert_missing(db.session.get_bind().dialect.name)
+        .values(kind=kind, subject=subject, failures=0)
+        .on_conflict_do_nothing(index_elements=["kind", "subject"])
+    )
+    counter = db.session.scalar(
+        db.select(AttemptCounter)
+        .where(AttemptCounter.kind == kind, AttemptCounter.subject == subject)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if counter.locked_at is not None:
         raise JourneyLocked()
     if counter.blocked_until is not None and now < counter.blocked_until:
         raise TooManyAttempts(counter.blocked_until)
+    # Counted as a failure until the caller says otherwise: a request that dies while
+    # comparing costs the guesser an attempt, never the other way round.
+    counter.failures += 1
+    counter.last_failure_at = now
+    if counter.failures >= policy.lock_after:
+        counter.locked_at = now
+    elif counter.failures >= policy.free_attempts:
+        extra = counter.failures - policy.free_attempts
+        counter.blocked_until = now + dt.timedelta(seconds=policy.base_delay_seconds * 2**extra)
+    db.session.flush()
+
+
+def _insert_missing(dialect: str):
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return insert(AttemptCounter)
 
 
 def record_failure(
     kind: str, subject: str, *, now: dt.datetime, account: Account | None = None
-) -> AttemptCounter:
-    policy = POLICIES[kind]
+) -> AttemptCounter | None:
+    """The attempt counted by `attempt` failed: the counter is filed under the account
+    (the director sees its lock), and a lock it reached is audited."""
     counter = _counter(kind, subject)
     if counter is None:
-        counter = AttemptCounter(kind=kind, subject=subject, failures=0)
-        db.session.add(counter)
+        return None
     if account is not None:
         counter.account_id = account.id
-    counter.failures += 1
-    counter.last_failure_at = now
-    if counter.failures >= policy.lock_after and counter.locked_at is None:
-        counter.locked_at = now
+    if counter.locked_at == now and counter.failures == POLICIES[kind].lock_after:
         audit.record(
             f"{kind}.locked",
             actor=audit.SYSTEM,
@@ -114,15 +141,14 @@ def record_failure(
             accounts=[account] if account else [],
             details={"failures": counter.failures},
         )
-    elif counter.failures >= policy.free_attempts:
-        extra = counter.failures - policy.free_attempts
-        counter.blocked_until = now + dt.timedelta(seconds=policy.base_delay_seconds * 2**extra)
     return counter
 
 
 def record_success(kind: str, subject: str) -> None:
+    """The secret was right: its subject starts afresh (an earlier lock would have
+    refused the attempt)."""
     counter = _counter(kind, subject)
-    if counter is not None and counter.locked_at is None:
+    if counter is not None:
         db.session.delete(counter)
 
 

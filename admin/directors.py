@@ -42,7 +42,7 @@ class DirectorLocked(DomainError):
 
 def _check(subject: str, *, now: dt.datetime) -> None:
     try:
-        throttle.check("director_password", subject, now=now)
+        throttle.attempt("director_password", subject, now=now)
     except throttle.JourneyLocked as locked:
         raise DirectorLocked() from locked
 

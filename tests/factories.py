@@ -170,3 +170,14 @@ def sign_in_client(client, account: Account, *, amr=("pwd",), now=None):
     with client.session_transaction() as browser:
         browser[SESSION_KEY] = login.id
     return login
+
+
+def fail_attempts(kind: str, subject: str, *, now=NOW, account=None, count: int = 1) -> None:
+    """`count` wrong guesses at a throttled secret, as a journey makes them."""
+    from accounts import throttle
+
+    at = now
+    for _ in range(count):
+        throttle.attempt(kind, subject, now=at)
+        counter = throttle.record_failure(kind, subject, now=at, account=account)
+        at = max(at, counter.blocked_until or at) + dt.timedelta(seconds=1)  # past each delay

@@ -11,7 +11,6 @@ import re
 import pytest
 from flask import render_template
 
-from accounts import throttle
 from accounts.models import AccountState
 from idp import clients
 from kernel import runtime
@@ -560,8 +559,7 @@ def test_console_pages(app, client, app_ctx):
     paul, _ = family(
         school, "Paul", "Durand", [("Hugo", "Durand", "CE1 B", "CE1")], email="p@example.org"
     )
-    for _ in range(20):
-        throttle.record_failure("password", "password:j", now=utcnow(), account=activating)
+    factories.fail_attempts("password", "password:j", now=utcnow(), account=activating, count=20)
     db.session.commit()
     a = activating.id
     pages = Pages(app)

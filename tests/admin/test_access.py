@@ -176,12 +176,10 @@ def test_locked_director_is_unlocked_by_an_operator_and_password_reset(console_a
         db.session.commit()
     client = console_app.test_client()
     runner = console_app.test_cli_runner()
-    from accounts import throttle
     from kernel.clock import utcnow
 
     with console_app.app_context():
-        for _ in range(20):
-            throttle.record_failure("director_password", "director:d.lock", now=utcnow())
+        factories.fail_attempts("director_password", "director:d.lock", now=utcnow(), count=20)
         db.session.commit()
     page = sign_in(client, "d.lock").get_data(as_text=True)
     assert "votre accès à l'administration des comptes est bloqué" in html.unescape(page)

@@ -117,10 +117,7 @@ def test_locks_are_visible_and_lifted(console):
         [("Lea", "Bloque", "CP A", "CP")],
         state=AccountState.NOTIFIED,
     )
-    for _ in range(8):
-        throttle.record_failure(
-            "birth_date", f"birth:{account.id}", now=factories.NOW, account=account
-        )
+    factories.fail_attempts("birth_date", f"birth:{account.id}", account=account, count=8)
     db.session.commit()
     page = text(console.client.get(f"/admin/comptes/{account.id}"))
     assert "Parcours bloqués" in page and "Date de naissance" in page

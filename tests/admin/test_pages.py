@@ -91,8 +91,7 @@ def test_audit_rows_of_each_action(console):
         email="e@example.org",
         state=AccountState.ACTIVATING,
     )
-    for _ in range(20):
-        throttle.record_failure("password", "password:e", now=factories.NOW, account=activating)
+    factories.fail_attempts("password", "password:e", account=activating, count=20)
     db.session.commit()
     a = activating.id
     c = console.client

@@ -29,8 +29,7 @@ def foreign(console):
         email="secret@example.org",
         state=AccountState.ACTIVATING,
     )
-    for _ in range(20):
-        throttle.record_failure("password", "password:x", now=factories.NOW, account=account)
+    factories.fail_attempts("password", "password:x", account=account, count=20)
     other_director = make_director("d.autre", schools=[console.other_school])
     from kernel import runtime
 
@@ -141,8 +140,7 @@ def csrf_console(make_app):
             email="j@example.org",
             state=AccountState.ACTIVATING,
         )
-        for _ in range(20):
-            throttle.record_failure("password", "password:j", now=factories.NOW, account=account)
+        factories.fail_attempts("password", "password:j", account=account, count=20)
         db.session.commit()
         lock_id = throttle.locks_of(account)[0].id
         account_id = account.id
