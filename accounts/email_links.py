@@ -97,8 +97,19 @@ def peek(token: str, purpose: str, *, now: dt.datetime) -> EmailLink:
 
 
 def consume(token: str, purpose: str, *, now: dt.datetime) -> EmailLink:
+    """Use the link once: one conditional UPDATE, so that of two requests presenting it
+    together (two tabs, two new passwords) exactly one goes on; the other is refused
+    as a link already used."""
     link = peek(token, purpose, now=now)
-    link.used_at = now
+    used = db.session.execute(
+        db.update(EmailLink)
+        .where(EmailLink.id == link.id, EmailLink.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not used:
+        raise LinkInvalid()
+    db.session.refresh(link)
     return link
 
 

@@ -37,6 +37,14 @@ class CannotMerge(DomainError):
     message = _l("Ces comptes ne peuvent pas être regroupés.")
 
 
+class AlreadyMerged(CannotMerge):
+    code = "merge_already_done"
+    message = _l(
+        "Ce compte vient d'être regroupé avec un autre compte : ses enfants y sont déjà "
+        "rattachés. Connectez-vous avec l'identifiant du compte conservé."
+    )
+
+
 def same_person_names(a: Account, b: Account) -> bool:
     return fold_name(a.last_name) == fold_name(b.last_name) and fold_name(
         a.first_name
@@ -52,12 +60,28 @@ def check_mergeable(keep: Account, other: Account) -> None:
         raise NamesDiffer()
 
 
+def _lock(*accounts: Account) -> None:
+    """Row locks until the caller's commit, with the states read again after them."""
+    db.session.scalars(
+        db.select(Account)
+        .where(Account.id.in_([a.id for a in accounts]))
+        .order_by(Account.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+
+
 def merge_accounts(
     keep: Account, other: Account, *, now: dt.datetime, actor: audit.Actor
 ) -> list[Pupil]:
     """Move `other`'s records and children to `keep`, delete `other`; returns the
-    children `keep` gained."""
+    children `keep` gained. Both accounts are locked first (in id order, so two merges
+    never wait on each other): of two merges of one account started together, the
+    second sees it deleted and is refused with `AlreadyMerged`."""
     check_mergeable(keep, other)
+    _lock(keep, other)
+    if AccountState.DELETED in (keep.state, other.state):
+        raise AlreadyMerged()
     before = {p.id for p in keep.children()}
     for guardian in list(other.guardians):
         guardian.account = keep

@@ -18,12 +18,14 @@ from typing import NamedTuple
 from urllib.parse import urlencode
 
 from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749 import InvalidClientError
 from authlib.oidc.core.errors import ConsentRequiredError
 from authlib.oidc.core.errors import LoginRequiredError
 from flask import render_template
 from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import IntegrityError
 
 from accounts.models import AccountState
 from accounts.sessions import LiveLogin
@@ -72,10 +74,16 @@ def answer(*, now: dt.datetime) -> Answer:
     refused = _consent(grant, login, prompts, now=now)
     if refused is not None:
         return refused
-    return Answer(
-        provider.server.create_authorization_response(grant=grant, grant_user=subject),
-        commit=True,
-    )
+    try:
+        response = provider.server.create_authorization_response(grant=grant, grant_user=subject)
+    except IntegrityError:
+        # The service was removed a moment ago while this process still had it in its
+        # cache (`guichet clients remove`): its code cannot be kept; refuse as for an
+        # unknown service.
+        db.session.rollback()
+        provider.client_cache().clear()
+        return Answer(_error_response(InvalidClientError()))
+    return Answer(response, commit=True)
 
 
 def _sign_in_posted_here(*, reauth: bool) -> LiveLogin | Answer:

@@ -34,6 +34,8 @@ from flask import current_app
 from flask import g
 from flask import session
 from joserfc.jwk import KeySet
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from accounts.models import AccountState
 from idp import claims as claims_module
@@ -147,28 +149,26 @@ class S256CodeChallenge(CodeChallenge):
         super().validate_code_challenge(grant, redirect_uri)
 
 
-_services = SessionService.__table__
-_SERVICE_RECORDED = db.select(_services.c.client_id).where(
-    _services.c.login_session_id == db.bindparam("b_session"),
-    _services.c.client_id == db.bindparam("b_client"),
-)
-_SERVICE_INSERT = _services.insert()
+_SERVICE_INSERTS = {  # built once per dialect: the first authorization after each sign-in
+    name: insert(SessionService.__table__).on_conflict_do_nothing(
+        index_elements=["login_session_id", "client_id"]
+    )
+    for name, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
+}
 
 
 def _remember_service(login_session_id: str, client_id: int, *, now: dt.datetime) -> None:
     """Record that this session reached this service (back-channel logout), once: the
-    browser's cookie remembers which services are already recorded. Core statements,
-    built once: this runs on the first authorization after every sign-in."""
+    browser's cookie remembers which services are already recorded, and two first
+    authorizations at the same time insert the row once (ON CONFLICT DO NOTHING)."""
     recorded = session.get(SERVICES_KEY) or {}
     if client_id in recorded.get(login_session_id, []):
         return
     connection = db.session.connection()
-    known = {"b_session": login_session_id, "b_client": client_id}
-    if connection.execute(_SERVICE_RECORDED, known).first() is None:
-        connection.execute(
-            _SERVICE_INSERT,
-            {"login_session_id": login_session_id, "client_id": client_id, "first_at": now},
-        )
+    connection.execute(
+        _SERVICE_INSERTS[connection.dialect.name],
+        {"login_session_id": login_session_id, "client_id": client_id, "first_at": now},
+    )
     session[SERVICES_KEY] = {login_session_id: [*recorded.get(login_session_id, []), client_id]}
 
 

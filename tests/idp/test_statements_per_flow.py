@@ -98,7 +98,6 @@ def test_the_first_code_after_a_sign_in_records_the_service_once(
         [
             "SELECT login_sessions",
             "INSERT oidc_codes",
-            "SELECT oidc_session_services",
             "INSERT oidc_session_services",
         ],
         1,
@@ -120,7 +119,6 @@ def test_a_sign_in_posted_to_the_authorization_request_commits_with_its_code(
     assert ran[ran.index("INSERT login_sessions") :] == [
         "INSERT login_sessions",
         "INSERT oidc_codes",
-        "SELECT oidc_session_services",
         "INSERT oidc_session_services",
     ]
     assert commits == 1
@@ -167,7 +165,6 @@ def test_consent_asked_then_given_then_denied(provider, parent, statements):
             "SELECT oidc_consents",
             "SELECT oidc_consents",
             "INSERT oidc_codes",
-            "SELECT oidc_session_services",
             "INSERT oidc_session_services",
             "INSERT oidc_consents",  # the ORM row, flushed by the commit
         ],
