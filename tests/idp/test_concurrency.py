@@ -27,12 +27,10 @@ def test_two_first_authorizations_at_once_both_get_their_code(provider, browser,
             tab.cookies.update(signed_in.cookies)
         start = threading.Barrier(len(tabs))
         statuses = []
-
-        def open_tab(tab, url):
-            start.wait()
-            statuses.append(tab.get(url, allow_redirects=False, timeout=10).status_code)
-
-        threads = [threading.Thread(target=open_tab, args=pair) for pair in zip(tabs, urls)]
+        threads = [
+            threading.Thread(target=_open_tab, args=(tab, url, start, statuses))
+            for tab, url in zip(tabs, urls, strict=True)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -40,6 +38,11 @@ def test_two_first_authorizations_at_once_both_get_their_code(provider, browser,
         assert statuses == [302, 302]
     with provider.ctx():
         assert db.session.scalar(db.select(db.func.count()).select_from(SessionService)) == 5
+
+
+def _open_tab(tab, url, start, statuses):
+    start.wait()
+    statuses.append(tab.get(url, allow_redirects=False, timeout=10).status_code)
 
 
 def test_a_service_removed_while_still_cached_is_refused_with_the_french_page(
