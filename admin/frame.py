@@ -78,6 +78,14 @@ def back_with_error(message):
     return redirect(url_for("admin.accounts", retour="1"))
 
 
+@bp.after_request
+def _never_stored(response):
+    """Console pages show temporary passwords and pupils' data, its downloads hold
+    them: no browser or proxy cache keeps any of it (`Cache-Control: no-store`)."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.app_template_filter("frdate")
 def frdate(value) -> str:
     """004's dates: 09-07-2018."""

@@ -36,11 +36,11 @@ def _audit_filter(form: AuditFilterForm) -> auditlog.AuditFilter:
 def journal():
     form = AuditFilterForm(formdata=request.args)
     form.action.choices = [SelectChoice("", _("Toutes"))] + [
-        SelectChoice(a, auditlog.label(a)) for a in auditlog.actions_of(g.school)
+        SelectChoice(a, auditlog.label(a)) for a in auditlog.actions_of(g.school, g.director)
     ]
     number = request.args.get("page", "1")
     number = int(number) if number.isdigit() and len(number) < 7 else 1
-    events, total = auditlog.page(g.school, _audit_filter(form), number)
+    events, total = auditlog.page(g.school, g.director, _audit_filter(form), number)
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template(
         "admin/journal.html",
@@ -59,7 +59,7 @@ def journal():
 def journal_csv():
     form = AuditFilterForm(formdata=request.args)
     form.action.choices = [SelectChoice("", "")]
-    content = auditlog.to_csv(g.school, _audit_filter(form))
+    content = auditlog.to_csv(g.school, g.director, _audit_filter(form))
     response = make_response(content)
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     name = f"{settings().product.name}-Journal-{paris(utcnow()):%Y%m%d%H%M%S}.csv"

@@ -26,5 +26,4 @@ def download_list(selected, kind: str):
         "text/csv; charset=utf-8" if kind == "csv" else "application/pdf"
     )
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
     return response

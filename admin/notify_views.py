@@ -106,7 +106,6 @@ def letters_download(batch_id: str):
     response.headers["Content-Type"] = "application/pdf"
     name = f"{settings().product.name}-Courriers-{paris(batch.created_at):%Y%m%d%H%M%S}.pdf"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["Cache-Control"] = "no-store"
     return response
 
 

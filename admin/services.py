@@ -31,6 +31,7 @@ from accounts.passwords import PasswordService
 from admin import pdf
 from admin import search
 from admin.models import LetterBatch
+from admin.spreadsheet import spreadsheet_safe
 from kernel.clock import paris
 from kernel.clock import paris_today
 from kernel.config import ProductConfig
@@ -378,7 +379,7 @@ def list_csv(
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(CSV_HEADER)
     for line in lines:
-        writer.writerow((school.uai, school.name, *line))
+        writer.writerow(spreadsheet_safe((school.uai, school.name, *line)))
     return "\ufeff".encode() + out.getvalue().encode("utf-8")
 
 

@@ -19,6 +19,7 @@ import secrets
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.integrations.flask_oauth2 import ResourceProtector
 from authlib.oauth2.rfc6749 import InvalidRequestError
+from authlib.oauth2.rfc6749 import MissingAuthorizationError
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from authlib.oauth2.rfc7009 import RevocationEndpoint
@@ -32,6 +33,7 @@ from authlib.oidc.rpinitiated import EndSessionEndpoint
 from flask import Flask
 from flask import current_app
 from flask import g
+from flask import request as flask_request
 from flask import session
 from joserfc.jwk import KeySet
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -54,7 +56,34 @@ from kernel.secretbox import SecretBox
 from keys import services as keys
 
 server = AuthorizationServer()
-require_token = ResourceProtector()
+
+
+class NoCredentials(MissingAuthorizationError):
+    """RFC 6750 §3.1: a request with no token at all is told how to authenticate,
+    without an error code."""
+
+    def get_headers(self):
+        realm = f' realm="{self.realm}"' if self.realm else ""
+        return [("Content-Type", "application/json"), ("WWW-Authenticate", f"Bearer{realm}")]
+
+    def get_body(self):
+        return []
+
+
+class BearerProtector(ResourceProtector):
+    """The access token from the Authorization header or, in a form-encoded POST body
+    (RFC 6750 §2.2, sent so by certified client libraries), `access_token`."""
+
+    def parse_request_authorization(self, request):
+        if request.headers.get("Authorization"):
+            return super().parse_request_authorization(request)
+        token = flask_request.form.get("access_token") if flask_request.method == "POST" else None
+        if not token:
+            raise NoCredentials(self._default_auth_type, self._default_realm)
+        return self.get_token_validator(self._default_auth_type), token
+
+
+require_token = BearerProtector()
 
 SERVICES_KEY = "oidc_services"
 ALL_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
@@ -314,6 +343,9 @@ class Issuer(IssuerParameter):
 
 # -- token endpoints --------------------------------------------------------------
 class AccessTokenValidator(BearerTokenValidator):
+    def __init__(self):
+        super().__init__(realm="guichet")
+
     def authenticate_token(self, token_string: str):
         return tokens.find_bearer(token_string)
 

@@ -18,6 +18,7 @@ from idp import logout as logout_service
 from idp import provider
 from idp.claims import CLAIMS_SUPPORTED
 from idp.claims import SCOPES
+from idp.claims import session_sid
 from idp.forms import ConfirmForm
 from idp.forms import LoginForm
 from idp.forms import confirmed
@@ -104,7 +105,8 @@ def logout():
         end_request = provider.server.validate_endpoint_request("end_session")
     except OAuth2Error as error:
         return render_template("idp/oidc_error.html", error=error), 400
-    if end_request.needs_confirmation and (request.method == "GET" or not confirmed()):
+    asks_parent = end_request.needs_confirmation or not _hint_names_this_session(end_request)
+    if asks_parent and (request.method == "GET" or not confirmed()):
         return render_template(
             "idp/confirm_logout.html", form=ConfirmForm(), client=end_request.client
         )
@@ -121,6 +123,17 @@ def logout():
     if response is not None:
         return response
     return render_template("idp/logged_out.html")
+
+
+def _hint_names_this_session(end_request) -> bool:
+    """RP-Initiated Logout §2: the ID token given as hint was issued for this browser's
+    session (its `sid`); a token of another browser, leaked or replayed, signs no one
+    out without the parent's confirmation."""
+    login = current_login()
+    if login is None:
+        return True  # nobody to sign out here
+    sid = session_sid(login.id, salt=provider.pairwise_salt())
+    return (end_request.id_token_claims or {}).get("sid") == sid
 
 
 # -- OpenID Connect endpoints -----------------------------------------------------------

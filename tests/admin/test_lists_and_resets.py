@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 
 import pytest
@@ -223,3 +224,23 @@ def test_resend_only_for_activating_accounts(console):
     )
     assert response.status_code == 404
     assert activation_mails("a@example.org") == []
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_neutralised(console, frozen_console):
+    """OWASP CSV injection: registry names sit beside clear temporary passwords."""
+    account, _ = family(
+        console.school,
+        '=HYPERLINK("http://evil.example","Cliquez")',
+        "@SOMME(A1)",
+        [("+1+1", "-2", "CP A", "CP")],
+        state=AccountState.NOTIFIED,
+    )
+    db.session.commit()
+    response = console.client.post(
+        "/admin/responsables/actions", data={"action": "list_csv", "ids": [account.id]}
+    )
+    header, line = response.data.decode("utf-8-sig").split("\r\n")[:2]
+    assert header == HEADER
+    cells = next(csv.reader([line], delimiter=";"))
+    assert cells[2:4] == ["'-2", "'+1+1"]
+    assert cells[6:8] == ["'@SOMME(A1)", '\'=HYPERLINK("http://evil.example","Cliquez")']

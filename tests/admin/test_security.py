@@ -222,3 +222,63 @@ def test_journal_lists_filters_and_exports(console):
     assert body.startswith("Date;Auteur;Type d'auteur;Action;Comptes;Détail\r\n")
     assert "Réinitialisation du mot de passe" in body
     assert 'attachment; filename="Guichet-Journal-' in response.headers["Content-Disposition"]
+
+
+def test_the_journal_of_a_shared_parent_shows_nothing_of_the_other_school(console):
+    """A parent with a child in each school: what the other school's director did to
+    that account, and the other school's accounts named beside it, stay out of this
+    school's journal and its CSV (issue 13)."""
+    from kernel import runtime
+
+    shared, _ = family(
+        console.school, "Paul", "Partage", [("Lou", "Partage", "CP A", "CP")],
+        state=AccountState.NOTIFIED,
+    )  # fmt: skip
+    elsewhere = factories.make_pupil(console.other_school, first_name="Max", last_name="Partage")
+    factories.make_guardian(pupils=[(elsewhere, True)], account=shared)
+    theirs, _ = family(
+        console.other_school, "Eve", "Ailleurs", [("Zoe", "Ailleurs", "CP A", "CP")],
+        state=AccountState.NOTIFIED,
+    )  # fmt: skip
+    other_director = make_director("d.autre", schools=[console.other_school])
+    services.reset_passwords(
+        [shared, theirs],
+        school=console.other_school,
+        director=other_director,
+        passwords=runtime.passwords(),
+        now=factories.NOW,
+    )
+    services.reset_passwords(
+        [shared],
+        school=console.school,
+        director=console.director,
+        passwords=runtime.passwords(),
+        now=factories.NOW,
+    )
+    db.session.commit()
+    page = text(console.client.get("/admin/journal"))
+    exported = console.client.get("/admin/journal.csv").data.decode("utf-8-sig")
+    for seen in (page, exported):
+        assert "d.autre" not in seen and theirs.identifier not in seen
+        assert shared.identifier in seen and "d.durand" in seen
+
+
+def test_console_pages_and_downloads_are_never_cached(console):
+    """The account page shows a clear temporary password; lists and letters hold them."""
+    account, _ = family(
+        console.school, "Jean", "Cache", [("Ana", "Cache", "CP A", "CP")],
+        state=AccountState.NOTIFIED,
+    )  # fmt: skip
+    db.session.commit()
+    for response in (
+        console.client.get(f"/admin/comptes/{account.id}"),
+        console.client.get("/admin/journal.csv"),
+        console.client.post(
+            "/admin/responsables/actions", data={"action": "list_csv", "ids": [account.id]}
+        ),
+        console.client.post(
+            "/admin/responsables/actions", data={"action": "list_pdf", "ids": [account.id]}
+        ),
+    ):
+        assert response.status_code == 200
+        assert response.headers["Cache-Control"] == "no-store"

@@ -166,3 +166,30 @@ def test_operators_revoke_everyone(provider, browser, livret):
         browser.get(provider.url + "/session", allow_redirects=False, timeout=5).status_code == 302
     )
     assert runner.invoke(args=["sessions", "revoke", "--school", "9999999Z"]).exit_code != 0
+
+
+def test_an_id_token_of_another_browser_signs_no_one_out_without_confirmation(
+    provider, browser, livret
+):
+    """A leaked or replayed ID token opened in this browser (issue 13): the parent is
+    asked, and stays signed in until they confirm."""
+    elsewhere = provider.sign_in(provider.parent(first_name="Autre"))
+    their_token = provider.code_flow(elsewhere, provider.rp(*livret))["id_token"]
+    provider.code_flow(browser, provider.rp(*livret))
+    page = browser.get(
+        provider.url + "/deconnexion",
+        params={"id_token_hint": their_token, "post_logout_redirect_uri": RP + "/"},
+        allow_redirects=False,
+        timeout=5,
+    )
+    assert page.status_code == 200 and 'name="csrf_token"' in page.text
+    still, _, _ = provider.authorize(browser, provider.rp(*livret), prompt="none")
+    assert "code=" in still.headers["Location"]
+    mine = provider.code_flow(browser, provider.rp(*livret))["id_token"]
+    signed_out = browser.get(
+        provider.url + "/deconnexion",
+        params={"id_token_hint": mine, "post_logout_redirect_uri": RP + "/"},
+        allow_redirects=False,
+        timeout=5,
+    )
+    assert signed_out.status_code == 302  # its own token: no question asked

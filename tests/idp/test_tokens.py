@@ -204,3 +204,20 @@ def test_purge_removes_expired_codes_and_tokens_only(provider, browser, livret):
         assert db.session.scalar(db.select(db.func.count()).select_from(AuthorizationCode)) == 0
         assert db.session.scalar(db.select(db.func.count()).select_from(Token)) == 1
     assert old and refresh(provider, livret, kept["refresh_token"]).status_code == 200
+
+
+def test_userinfo_takes_the_token_from_a_post_body(provider, browser, livret):
+    """RFC 6750 §2.2: certified client libraries send it this way by default."""
+    token = provider.code_flow(browser, provider.rp(*livret))
+    response = requests.post(
+        provider.url + "/userinfo", data={"access_token": token["access_token"]}, timeout=5
+    )
+    assert response.status_code == 200 and response.json()["sub"]
+
+
+def test_userinfo_without_any_token_is_challenged_without_an_error_code(provider):
+    """RFC 6750 §3.1: no credentials at all, no error code."""
+    for method in ("GET", "POST"):
+        response = requests.request(method, provider.url + "/userinfo", timeout=5)
+        assert response.status_code == 401
+        assert response.headers["WWW-Authenticate"] == 'Bearer realm="guichet"'
