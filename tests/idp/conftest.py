@@ -78,14 +78,14 @@ class Provider:
             return guardian.account.identifier
 
     def jwks(self) -> KeySet:
-        return KeySet.import_key_set(requests.get(self.url + "/jwks.json", timeout=5).json())
+        return KeySet.import_key_set(requests.get(self.url + "/jwks.json", timeout=30).json())
 
     def decode(self, token: str):
         return jwt.decode(token, self.jwks(), algorithms=["RS256", "ES256"])
 
     def sign_in(self, identifier: str, password: str = PASSWORD) -> requests.Session:
         browser = requests.Session()
-        page = browser.get(self.url + "/connexion", timeout=5)
+        page = browser.get(self.url + "/connexion", timeout=30)
         response = browser.post(
             self.url + "/connexion",
             data={
@@ -94,7 +94,7 @@ class Provider:
                 "password": password,
             },
             allow_redirects=False,
-            timeout=5,
+            timeout=30,
         )
         assert response.status_code == 302, response.text
         return browser
@@ -111,7 +111,7 @@ class Provider:
         url, state = session.create_authorization_url(
             self.url + "/authorize", code_verifier=verifier, **params
         )
-        response = browser.get(url, allow_redirects=False, timeout=5)
+        response = browser.get(url, allow_redirects=False, timeout=30)
         return response, verifier, state
 
     def code_flow(self, browser, session, **params) -> dict:
@@ -133,7 +133,7 @@ def post_sign_in_form(browser, page, identifier: str, password: str = PASSWORD):
         urljoin(page.url, action),
         data={"csrf_token": csrf_token(page.text), "identifier": identifier, "password": password},
         allow_redirects=False,
-        timeout=5,
+        timeout=30,
     )
 
 
@@ -143,7 +143,7 @@ def post_consent(browser, page, decision: str):
         page.url,
         data={"csrf_token": csrf_token(page.text), "decision": decision},
         allow_redirects=False,
-        timeout=5,
+        timeout=30,
     )
 
 

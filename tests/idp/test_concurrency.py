@@ -50,13 +50,13 @@ def test_a_service_removed_while_still_cached_is_refused_with_the_french_page(
 ):
     rp = provider.rp(*livret)
     url = rp.create_authorization_url(provider.url + "/authorize", code_verifier="v" * 50)[0]
-    assert browser.get(url, allow_redirects=False, timeout=5).status_code == 302  # cached now
+    assert browser.get(url, allow_redirects=False, timeout=30).status_code == 302  # cached now
     with provider.ctx():
         # Another node removes it: the rows go, this process's cache does not hear of it.
         client = clients.get_client(livret[0])
         db.session.execute(db.delete(SessionService))
         db.session.execute(db.text("DELETE FROM oidc_clients WHERE id = :id"), {"id": client.id})
         db.session.commit()
-    response = browser.get(url, allow_redirects=False, timeout=5)
+    response = browser.get(url, allow_redirects=False, timeout=30)
     assert response.status_code == 400
     assert '<html lang="fr"' in response.text

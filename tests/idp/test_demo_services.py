@@ -46,29 +46,29 @@ def services(provider):
 def test_single_sign_on_and_single_sign_out_across_the_two_services(provider, parent, services):
     livret, inscription = services
     browser = requests.Session()
-    sign_in = browser.get(livret + "/login", timeout=5)
+    sign_in = browser.get(livret + "/login", timeout=30)
     assert "Connexion à vos services en ligne" in sign_in.text
     home = browser.post(
         sign_in.url,
         data={"csrf_token": csrf_token(sign_in.text), "identifier": parent, "password": PASSWORD},
-        timeout=5,
+        timeout=30,
     )
     assert home.url == livret + "/"
     assert "Gérald Martin" in home.text and "Léa Martin" in home.text
 
-    consent = browser.get(inscription + "/login", timeout=5)
+    consent = browser.get(inscription + "/login", timeout=30)
     assert "Inscription" in consent.text and "Autoriser" in consent.text
     action = re.search(r'<form method="post" action="([^"]+)"', consent.text).group(1)
     other = browser.post(
         provider.url + action.replace("&amp;", "&"),
         data={"csrf_token": csrf_token(consent.text), "decision": "allow"},
-        timeout=5,
+        timeout=30,
     )
     assert other.url == inscription + "/"
     assert "Gérald Martin" in other.text
 
-    out = browser.get(livret + "/logout", timeout=5)
+    out = browser.get(livret + "/logout", timeout=30)
     assert out.url.startswith(livret + "/")
     assert "Vous n'êtes pas connecté" in out.text
     deliver_logouts(provider, expected=2)
-    assert "Vous n'êtes pas connecté" in browser.get(inscription + "/", timeout=5).text
+    assert "Vous n'êtes pas connecté" in browser.get(inscription + "/", timeout=30).text

@@ -19,7 +19,7 @@ def refresh(provider, client, refresh_token):
         provider.url + "/token",
         data={"grant_type": "refresh_token", "refresh_token": refresh_token},
         auth=client,
-        timeout=5,
+        timeout=30,
     )
 
 
@@ -66,7 +66,7 @@ def test_revoking_a_refresh_token_ends_the_grant(provider, browser, livret):
         provider.url + "/revoke",
         data={"token": token["refresh_token"], "token_type_hint": "refresh_token"},
         auth=livret,
-        timeout=5,
+        timeout=30,
     )
     assert response.status_code == 200
     assert refresh(provider, livret, token["refresh_token"]).status_code == 400
@@ -122,7 +122,7 @@ def test_untrusted_service_asks_consent_once(provider, browser):
         response.url,
         data={"csrf_token": csrf_token(response.text), "decision": "allow"},
         allow_redirects=False,
-        timeout=5,
+        timeout=30,
     )
     assert "code=" in answer.headers["Location"]
     again, _, _ = provider.authorize(browser, session)
@@ -138,7 +138,7 @@ def test_refusing_consent_returns_access_denied(provider, browser):
         response.url,
         data={"csrf_token": csrf_token(response.text), "decision": "deny"},
         allow_redirects=False,
-        timeout=5,
+        timeout=30,
     )
     assert "error=access_denied" in answer.headers["Location"]
 
@@ -173,7 +173,7 @@ def test_userinfo_token_expires(provider, browser, livret):
     headers = {"Authorization": f"Bearer {token['access_token']}"}
     with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=11)):
         assert (
-            requests.get(provider.url + "/userinfo", headers=headers, timeout=5).status_code == 401
+            requests.get(provider.url + "/userinfo", headers=headers, timeout=30).status_code == 401
         )
 
 
@@ -218,6 +218,6 @@ def test_userinfo_takes_the_token_from_a_post_body(provider, browser, livret):
 def test_userinfo_without_any_token_is_challenged_without_an_error_code(provider):
     """RFC 6750 §3.1: no credentials at all, no error code."""
     for method in ("GET", "POST"):
-        response = requests.request(method, provider.url + "/userinfo", timeout=5)
+        response = requests.request(method, provider.url + "/userinfo", timeout=30)
         assert response.status_code == 401
         assert response.headers["WWW-Authenticate"] == 'Bearer realm="guichet"'
