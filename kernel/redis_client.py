@@ -1,7 +1,7 @@
-"""The application's Redis connection (REDIS_URL), with short connect and read
-timeouts (REDIS_TIMEOUT): a Redis that is down or hung costs a request that much,
-never longer. Redis is optional for correctness: rate limits fall back to memory,
-the job queue's work stays in the database until Redis answers again."""
+"""The application's Redis connection (REDIS_URL) for the readiness probe, with the
+short connect and read timeouts (REDIS_TIMEOUT) the rate limits' own client has too:
+a Redis that is down or hung costs a request that much, never longer. Redis holds
+only the rate limits, which fall back to each process's memory without it."""
 
 from __future__ import annotations
 
@@ -21,8 +21,4 @@ def setup_redis(app: Flask, *, url: str | None, timeout: float) -> None:
 
 
 def connection() -> redis.Redis | None:
-    return connection_of(current_app)
-
-
-def connection_of(app: Flask) -> redis.Redis | None:
-    return app.extensions.get(REDIS_KEY)
+    return current_app.extensions.get(REDIS_KEY)
