@@ -17,6 +17,7 @@ WORKDIR /app
 COPY . .
 RUN pip install --no-cache-dir -e .
 COPY --from=dsfr /build/node_modules/@gouvfr/dsfr/dist /opt/dsfr/dist
+RUN python -m kernel.assets /opt/dsfr/dist
 USER guichet
 EXPOSE 8000
 # Migrate, then serve: one process per core, two threads each (measured in

@@ -18,8 +18,10 @@ $(VENV)/.installed: pyproject.toml
 
 # The State design system comes from the npm registry at install time (never
 # committed). Its postinstall script only scaffolds new projects: skipped.
-node_modules/.installed: package.json package-lock.json
+# Its files the pages load are compressed once here (gzip, Brotli) for WhiteNoise.
+node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 	npm ci --ignore-scripts --no-audit --no-fund
+	$(BIN)/python -m kernel.assets node_modules/@gouvfr/dsfr/dist
 	touch $@
 
 ## Install everything, create the demo database, start the service and its companions.
