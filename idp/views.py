@@ -63,7 +63,7 @@ def help_page():
 def terms_page():
     """The terms of use parents accept on activation, SMS self-registration and
     FranceConnect linking (SPEC §8): the version they accept is the one shown here."""
-    return render_template("idp/terms.html", version=settings().terms_version)
+    return render_template("idp/terms.html", version=settings().accounts.terms_version)
 
 
 # -- sign-in and sign-out ----------------------------------------------------------

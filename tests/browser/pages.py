@@ -71,12 +71,20 @@ class Checker:
         page.wait_for_load_state("load")
         self.states.append(state)
         found = {}
-        for label, size in (("1280 px", DESKTOP), ("375 px", PHONE)):
-            page.set_viewport_size(size)
+        # The width the test is at first (a menu open on a phone is audited open),
+        # then the other; the test's width is restored (a DSFR dialog closes when
+        # the width crosses its breakpoint).
+        start = page.viewport_size or DESKTOP
+        widths = [("1280 px", DESKTOP), ("375 px", PHONE)]
+        if start["width"] == PHONE["width"]:
+            widths.reverse()
+        for label, size in widths:
+            if page.viewport_size != size:
+                page.set_viewport_size(size)
             violations = axe_violations(page)
             if violations:
                 found[label] = violations
-        page.set_viewport_size(DESKTOP)
+        page.set_viewport_size(start)
         assert not found, f"axe on «{state}» ({page.url}):\n" + json.dumps(
             found, ensure_ascii=False, indent=1
         )
