@@ -57,7 +57,5 @@ def test_the_account_page_says_which_email_is_which(page, site, check):
     page.get_by_role("contentinfo").get_by_role(
         "link", name="Conditions générales d'utilisation"
     ).click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(
-        "Conditions générales d'utilisation"
-    )
+    expect(page.get_by_role("heading", level=1)).to_have_text("Conditions générales d'utilisation")
     check("terms of use")
