@@ -218,6 +218,7 @@ def check(page, site):
     error); the rate limits start afresh for each test."""
     with site.app.app_context():
         limiter.reset()
+    page.set_default_timeout(10_000)
     checker = Checker(page)
     yield checker
     checker.no_script_errors()

@@ -3,7 +3,11 @@ database the demo was seeded in."""
 
 from __future__ import annotations
 
+import re
+from urllib.parse import quote
+
 from accounts.models import Account
+from kernel import runtime
 from kernel.extensions import db
 from registry.models import Guardian
 
@@ -22,3 +26,32 @@ def sign_in(page, site, identifier: str, password: str, *, next_path: str = "/co
     page.get_by_label("Identifiant").fill(identifier)
     page.get_by_label("Mot de passe").fill(password)
     page.get_by_role("button", name="Se connecter").click()
+
+
+def temporary_password_of(site, registry_id: str) -> str:
+    """The temporary password printed on the parent's letter (as `make demo` prints it)."""
+    with site.app.app_context():
+        account = db.session.scalars(
+            db.select(Account).join(Guardian).where(Guardian.registry_id == registry_id)
+        ).one()
+        return runtime.passwords().temporary_password(account)
+
+
+def link_in_outbox(page, site, recipient: str, path: str) -> str:
+    """The address starting with `path` in the latest message to `recipient`, read on
+    the development outbox as a person trying the demo does."""
+    page.goto(f"{site.guichet}/dev/outbox?to={quote(recipient)}")
+    links = page.get_by_role("main").locator(f'a[href*="{path}"]')
+    return links.first.get_attribute("href")
+
+
+def sms_code_in_outbox(page, site, mobile: str) -> str:
+    """The 6-digit code of the latest SMS to `mobile`, read on the development outbox."""
+    page.goto(f"{site.guichet}/dev/outbox?to={quote(mobile)}")
+    text = page.get_by_role("main").locator("tbody tr").first.inner_text()
+    return re.search(r"\b(\d{6})\b", text).group(1)
+
+
+def tick(page, label: str) -> None:
+    """Tick a DSFR checkbox as a person does: by its label (drawn over the box)."""
+    page.locator("label", has_text=label).click()
