@@ -218,7 +218,9 @@ def check(page, site):
     error); the rate limits start afresh for each test."""
     with site.app.app_context():
         limiter.reset()
-    page.set_default_timeout(10_000)
+    # Generous: two cores shared with the rest of the suite.
+    page.set_default_timeout(15_000)
+    page.set_default_navigation_timeout(30_000)
     checker = Checker(page)
     yield checker
     checker.no_script_errors()

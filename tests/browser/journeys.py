@@ -7,6 +7,7 @@ import re
 from urllib.parse import quote
 
 from accounts.models import Account
+from accounts.models import AccountState
 from kernel import runtime
 from kernel.extensions import db
 from registry.models import Guardian
@@ -55,3 +56,20 @@ def sms_code_in_outbox(page, site, mobile: str) -> str:
 def tick(page, label: str) -> None:
     """Tick a DSFR checkbox as a person does: by its label (drawn over the box)."""
     page.locator("label", has_text=label).click()
+
+
+def activated_parent(site) -> tuple[str, str]:
+    """(identifier, email) of an Activé parent of the demo school that no other browser
+    test uses (not one of the named demo parents)."""
+    with site.app.app_context():
+        accounts = db.session.scalars(
+            db.select(Account)
+            .where(Account.state == AccountState.ACTIVATED)
+            .where(~Account.guardians.any(Guardian.registry_id.like("DEMO-%")))
+            .order_by(Account.identifier)
+        )
+        for account in accounts:
+            email = account.contact_email()
+            if email and account.password_hash:
+                return account.identifier, email
+    raise AssertionError("the demo has no Activé parent with an email")
