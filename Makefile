@@ -6,7 +6,7 @@ PYTHON ?= python3
 BIN = $(VENV)/bin
 PYTEST_WORKERS ?= 2
 
-.PHONY: setup demo test lint messages
+.PHONY: setup demo demo-reset test lint messages screenshots
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -27,6 +27,15 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 ## Install everything, create the demo database, start the service and its companions.
 demo: setup
 	$(BIN)/python -m demo.runner
+
+## Fresh demo data without starting anything (`make demo` also starts afresh each time).
+demo-reset: setup
+	$(BIN)/python -m demo.runner --reset-only
+
+## Screenshots of every page state the browser tests reach, at 1280 and 375 px, in screenshots/.
+screenshots: setup
+	rm -rf screenshots
+	SCREENSHOTS=screenshots $(BIN)/python -m pytest tests/browser -n $(PYTEST_WORKERS) -q
 
 ## Install everything and run the whole test suite (SQLite, in-memory limits).
 test: setup lint

@@ -16,6 +16,7 @@ from demo.franceconnect import MockClient
 from demo.franceconnect import create_mock_app
 from demo.franceconnect import identities_from_demo
 from demo.franceconnect import load_identities
+from demo.services import demo_services
 from demo.services import ensure_registered
 from federation import client as fc_client
 from kernel import runtime
@@ -55,10 +56,18 @@ def seed_command(as_json: bool) -> None:
 
 @demo_group.command("services")
 @click.option("--host", default="127.0.0.1", show_default=True)
+@click.option(
+    "--file",
+    "services_file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="The services' settings (default: demo/services.json; make demo writes its ports).",
+)
 @with_appcontext
-def services_command(host: str) -> None:
+def services_command(host: str, services_file: str | None) -> None:
     """Register the two demo services of examples/ if missing (idempotent)."""
-    for name, registered in ensure_registered(host, now=utcnow()):
+    services = demo_services(Path(services_file) if services_file else None)
+    for name, registered in ensure_registered(host, now=utcnow(), services=services):
         click.echo(f"{name} : " + ("enregistré." if registered else "déjà enregistré."))
     db.session.commit()
 

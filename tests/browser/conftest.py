@@ -213,15 +213,18 @@ def _mock_franceconnect(app, issuer: str):
 
 
 @pytest.fixture
-def check(page, site):
+def check(page, site, request):
     """`check(name)`: audit the page as it stands (axe at 1280 and 375 px, no script
-    error); the rate limits start afresh for each test."""
+    error), and with SCREENSHOTS=folder take its picture at both widths; the rate
+    limits start afresh for each test."""
     with site.app.app_context():
         limiter.reset()
     # Generous: two cores shared with the rest of the suite.
     page.set_default_timeout(15_000)
     page.set_default_navigation_timeout(30_000)
-    checker = Checker(page)
+    folder = os.environ.get("SCREENSHOTS")
+    name = request.node.name.removesuffix("[chromium]")
+    checker = Checker(page, name=name, screenshots=Path(folder) if folder else None)
     yield checker
     checker.no_script_errors()
 

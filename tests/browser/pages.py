@@ -5,6 +5,7 @@ critical or serious violation, and no script error in the console."""
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from pathlib import Path
 
@@ -47,8 +48,10 @@ class Checker:
     """Collects the script errors of a page (console errors, uncaught exceptions) and
     audits each state a test reaches: `check("what the person sees")`."""
 
-    def __init__(self, page: Page):
+    def __init__(self, page: Page, name: str = "page", screenshots: Path | None = None):
         self.page = page
+        self.name = re.sub(r"\W+", "-", name).strip("-")
+        self.screenshots = screenshots
         self.script_errors: list[str] = []
         self.states: list[str] = []
         page.on("console", self._console)
@@ -84,11 +87,22 @@ class Checker:
             violations = axe_violations(page)
             if violations:
                 found[label] = violations
+            self._screenshot(state, size)
         page.set_viewport_size(start)
         assert not found, f"axe on «{state}» ({page.url}):\n" + json.dumps(
             found, ensure_ascii=False, indent=1
         )
         self.no_script_errors()
+
+    def _screenshot(self, state: str, size: dict) -> None:
+        """With SCREENSHOTS=folder (`make screenshots`), each state at each width."""
+        if self.screenshots is None:
+            return
+        self.screenshots.mkdir(parents=True, exist_ok=True)
+        label = re.sub(r"\W+", "-", state).strip("-")
+        number = len(self.states)
+        path = self.screenshots / f"{self.name}-{number:02d}-{label}-{size['width']}px.png"
+        self.page.screenshot(path=str(path), full_page=True)
 
     def no_script_errors(self) -> None:
         errors = list(self.script_errors)
