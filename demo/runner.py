@@ -1,7 +1,7 @@
 """`make demo`: prepare the embedded demo and run the service with its companions.
 
 Starts from fresh data each time (the demo's SQLite file is made anew, so every
-credential printed works), prepares it (`PREPARE_STEPS`), starts every process of
+credential printed works), prepares it (`guichet demo prepare`), starts every process of
 the demo under one supervisor, waits until each one listens, then prints the
 addresses and, per demo parent, what a journey needs. Ctrl-C or SIGTERM stops every
 process it started. The processes' own output (access logs, development-server
@@ -96,42 +96,22 @@ def reset(demo: Demo) -> str:
     return "Données de démonstration neuves."
 
 
-# `guichet …` commands run before start, all idempotent: schema, demo data, signing
-# keys (current + next), the two demo services at this run's ports, the FranceConnect
-# identity of the demo parent activated through FranceConnect (so she signs in
-# directly), and the console statistics of the demo schools.
-def prepare_steps(demo: Demo) -> list[list[str]]:
-    return [
-        ["db", "upgrade"],
-        ["demo", "seed"],
-        ["keys", "ensure"],
-        ["demo", "services", "--host", demo.host, "--file", str(demo.services_file)],
-        ["franceconnect", "link", "--registry-id", "DEMO-FC"]
-        + ["--sub", "fc-demo-aline-rousseau", "--skip-missing"],
-        ["stats", "compute"],
-        ["demo", "seed", "--json"],  # last: its output is what the demo prints
-    ]
-
-
 def prepare(demo: Demo, env: dict[str, str]) -> dict:
-    """Run the steps quietly (their output goes to the log, shown only on failure);
-    returns the credentials of `guichet demo seed --json`."""
+    """`guichet demo prepare` (schema, demo data, keys, the demo services at this run's
+    ports, FranceConnect link, statistics) in one process, quietly: its output goes to
+    the log, shown only on failure. Returns the credentials it prints last (JSON)."""
     demo.instance.mkdir(parents=True, exist_ok=True)
     demo.logs.mkdir(exist_ok=True)
     services = [{**s, "port": demo.ports[s["client_id"]]} for s in demo_services()]
     demo.services_file.write_text(json.dumps(services, ensure_ascii=False), encoding="utf-8")
-    with (demo.logs / "prepare.log").open("w", encoding="utf-8") as log:
-        for step in prepare_steps(demo):
-            done = subprocess.run(
-                [GUICHET, *step], cwd=ROOT, env=env, capture_output=True, text=True
-            )
-            log.write(f"$ guichet {' '.join(step)}\n{done.stdout}{done.stderr}\n")
-            if done.returncode != 0:
-                raise SystemExit(
-                    f"La préparation de la démonstration a échoué (guichet {' '.join(step)}) :\n"
-                    f"{done.stdout}{done.stderr}"
-                )
-    return json.loads(done.stdout)
+    step = ["demo", "prepare", "--host", demo.host, "--file", str(demo.services_file)]
+    done = subprocess.run([GUICHET, *step], cwd=ROOT, env=env, capture_output=True, text=True)
+    (demo.logs / "prepare.log").write_text(done.stdout + done.stderr, encoding="utf-8")
+    if done.returncode != 0:
+        raise SystemExit(
+            f"La préparation de la démonstration a échoué :\n{done.stdout}{done.stderr}"
+        )
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def commands(demo: Demo) -> dict[str, list[str]]:
@@ -242,7 +222,7 @@ def credentials(described: dict) -> str:
         lines.append(f"  {director['identifier']} / {director['password']}")
     lines += ["", "Responsables (identifiant / mot de passe — état — à essayer) :"]
     for account in described["accounts"]:
-        password = account["password"] or "(aucun mot de passe : inscription par SMS)"
+        password = account["password"] or "(pas de mot de passe connu)"
         lines.append(f"- {account['identifier']} / {password} — {account['state']}")
         lines.append(f"    {account['purpose']}")
         children = ", ".join(

@@ -65,10 +65,15 @@ def normalise_email(raw: str | None) -> str | None:
     return result.normalized.lower()
 
 
+# Regions dialled from France with a leading 0 (mainland and the overseas departments
+# and collectivities of the French numbering plan): shown as their parents write them.
+FRENCH_NUMBERING_PLAN = {"FR", "GP", "MQ", "GF", "RE", "YT", "PM", "BL", "MF"}
+
+
 def mask_mobile(e164: str) -> str:
     """A number as the parent writes it, digits hidden but the first three and the last
     two: `+33612345678` → `06 1• •• •• 78` (French numbers in the national form every
-    parent knows, others in the international form: `+32 4•• •• •• 78`). Enough to
+    parent knows, others in the international form: `+32 4•• •• •• 56`). Enough to
     recognise one's own number without showing it to whoever looks at the screen."""
     try:
         number = phonenumbers.parse(e164, None)
@@ -76,7 +81,7 @@ def mask_mobile(e164: str) -> str:
         return "••"
     if not phonenumbers.is_valid_number(number):
         return "••"
-    national = phonenumbers.region_code_for_number(number) == DEFAULT_REGION
+    national = phonenumbers.region_code_for_number(number) in FRENCH_NUMBERING_PLAN
     style = phonenumbers.PhoneNumberFormat
     text = phonenumbers.format_number(number, style.NATIONAL if national else style.INTERNATIONAL)
     shown_first = 3 if national else len(str(number.country_code)) + 1

@@ -167,7 +167,7 @@ def _service_ids() -> list[str]:
 
 
 def _prepare_demo(app, url: dict) -> None:
-    """What `make demo` prepares (demo.runner.PREPARE_STEPS), the demo services
+    """What `make demo` prepares (demo.cli.PREPARE_STEPS), the demo services
     registered at this run's free ports."""
     runner = app.test_cli_runner()
     for command, step in (

@@ -59,3 +59,22 @@ def test_the_account_page_says_which_email_is_which(page, site, check):
     ).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Conditions générales d'utilisation")
     check("terms of use")
+
+
+def test_a_first_visit_downloads_compressed_files_a_browser_keeps(page, site, check):
+    """Issue 15: 1.4 MB on a first visit. Measured: 1,358 KiB before, 285 KiB after
+    (bench/page_weight.py)."""
+    responses = []
+    page.on("response", lambda response: responses.append(response))
+    page.goto(site.guichet + "/connexion")
+    page.wait_for_load_state("networkidle")
+    check("sign-in page, first visit")
+    stylesheet = next(r for r in responses if r.url.endswith("/dsfr.min.css"))
+    headers = stylesheet.all_headers()
+    assert headers["content-encoding"] in ("br", "gzip")
+    assert "immutable" in headers["cache-control"]
+    transferred = sum(
+        r.request.sizes()["responseBodySize"] + r.request.sizes()["responseHeadersSize"]
+        for r in responses
+    )
+    assert transferred < 400 * 1024, transferred

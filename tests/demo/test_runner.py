@@ -164,5 +164,5 @@ def test_the_summary_names_every_address_and_credential():
     )
     text = runner.summary(demo, described)
     assert "http://127.0.0.1:1/admin/" in text and "http://127.0.0.1:4/" in text
-    assert "- m.petit / (aucun mot de passe : inscription par SMS) — Non notifié" in text
+    assert "- m.petit / (pas de mot de passe connu) — Non notifié" in text
     assert "enfants : Manon (né·e le 12/12/2018) ; mobile : 06 10 00 00 05" in text
