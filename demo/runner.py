@@ -31,6 +31,7 @@ from demo.services import demo_services
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 GUICHET = str(BIN / "guichet")
+STOPPED = (0, -signal.SIGTERM, 128 + signal.SIGTERM)
 READY_TIMEOUT = 90  # seconds: gunicorn and three development servers on a slow machine
 
 
@@ -118,7 +119,15 @@ def commands(demo: Demo) -> dict[str, list[str]]:
     """Each process of the demo: the service under gunicorn, the two demo services of
     examples/, the mock FranceConnect and the worker (retries, back-channel logouts,
     the console's bulk sends)."""
-    gunicorn = [str(BIN / "gunicorn"), "--workers", "2", "--threads", "2"]
+    gunicorn = [
+        str(BIN / "gunicorn"),
+        "--workers",
+        "2",
+        "--threads",
+        "2",
+        "--graceful-timeout",
+        "5",
+    ]
     gunicorn += ["--bind", f"{demo.host}:{demo.ports['guichet']}", "--access-logfile", "-"]
     found = {"guichet": [*gunicorn, "guichet:create_app()"]}
     for service in demo_services():
@@ -169,7 +178,7 @@ def stop(processes: dict[str, subprocess.Popen]) -> None:
             process.send_signal(signal.SIGTERM)
     for process in processes.values():
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
@@ -263,7 +272,10 @@ def main(argv: list[str] | None = None) -> int:
         pass
     finally:
         stop(processes)
-    failed = [name for name, p in processes.items() if p.returncode not in (0, -signal.SIGTERM)]
+    # Stopped by our SIGTERM: 0 (gunicorn, the worker) or killed by it (-15).
+    failed = {n: p.returncode for n, p in processes.items() if p.returncode not in STOPPED}
+    if failed:
+        print(f"Arrêt anormal : {failed} (journaux : {demo.logs}/)", file=sys.stderr)
     return 1 if failed else 0
 
 
