@@ -46,6 +46,9 @@ def server_options(config: ServerConfig, *, bind: str | None = None) -> dict[str
         # Each worker builds its own application: a SIGHUP gives every worker fresh
         # connections, and no pool crosses a fork.
         "preload_app": False,
+        # No control socket (gunicorn ≥ 25 opens one in the home directory): signals
+        # are the interface, and several nodes on one host would share its path.
+        "control_socket_disable": True,
         **server_hooks.hooks(),
     }
     if SHARED_MEMORY.is_dir():

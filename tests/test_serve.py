@@ -37,9 +37,9 @@ def test_serve_answers_the_probes_with_the_workers_asked_for(node):
     assert requests.get(node.url + "/healthz", timeout=10).json() == {"status": "ok"}
     assert requests.get(node.url + "/readyz", timeout=10).json()["database"] == "ok"
     assert len(node.wait_workers(2)) == 2
-    assert f"Guichet serves on 127.0.0.1:{node.port}: 2 worker(s) × 2 thread(s)" in (
-        node.log_text()
-    )
+    log = node.log_text()
+    assert f"Guichet serves on 127.0.0.1:{node.port}: 2 worker(s) × 2 thread(s)" in log
+    assert "Control socket" not in log
 
 
 def test_sighup_replaces_every_worker_and_no_request_fails(node):
@@ -92,6 +92,7 @@ def test_serve_defaults_one_worker_per_core_gthread_and_no_access_log(tmp_path):
     assert options["accesslog"] is None
     assert options["bind"] == ["127.0.0.1:8000"]
     assert options["preload_app"] is False
+    assert options["control_socket_disable"] is True
     assert options["max_requests_jitter"] > 0
 
 
