@@ -36,6 +36,12 @@ class ServedNode:
         self.process: subprocess.Popen | None = None
 
     def start(self, *, timeout: float = 60.0) -> ServedNode:
+        self.launch()
+        self.wait_ready(timeout=timeout)
+        return self
+
+    def launch(self) -> ServedNode:
+        """Start the process without waiting for it to answer (start nodes side by side)."""
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
                 [GUICHET, "serve", "--bind", f"127.0.0.1:{self.port}"],
@@ -44,7 +50,6 @@ class ServedNode:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: kill() takes every worker
             )
-        self.wait_ready(timeout=timeout)
         return self
 
     def wait_ready(self, *, timeout: float = 60.0) -> None:
