@@ -103,7 +103,9 @@ class ServedNode:
 
     def kill(self) -> None:
         """Lose the node at once: SIGKILL to the master and every worker."""
-        with contextlib.suppress(ProcessLookupError):
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
 

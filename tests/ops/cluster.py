@@ -17,13 +17,17 @@ import shutil
 import subprocess
 import time
 from dataclasses import dataclass
-from dataclasses import field
 from pathlib import Path
 
 import pytest
 import requests
 import sqlalchemy as sa
 
+from guichet import create_app
+from guichet.migrations import upgrade
+from kernel.clock import utcnow
+from kernel.extensions import db
+from keys import services as keys
 from tests.served import GUICHET
 from tests.served import ServedNode
 from tests.served import free_port
@@ -148,9 +152,9 @@ class Cluster:
     env: dict[str, str]
     haproxy: HAProxy
     nodes: dict[str, ServedNode]
-    worker: subprocess.Popen
+    worker: subprocess.Popen | None
     folder: Path
-    _apps: list = field(default_factory=list)
+    app: object = None  # an application on the cluster's database, for the tests' own rows
 
     def guichet(self, *args: str) -> str:
         """Run a `guichet` command as an operator does; returns its output."""
@@ -206,8 +210,11 @@ def start_cluster(folder: Path, *, database_url: str, redis_url: str, haproxy: s
         for name, port in ports.items()
     }
     cluster = Cluster(proxy.url, env, proxy, nodes, worker=None, folder=folder)
-    cluster.guichet("db", "upgrade")
-    cluster.guichet("keys", "ensure")
+    cluster.app = create_app({**env, "TESTING": True})
+    with cluster.app.app_context():  # `guichet db upgrade` and `guichet keys ensure`
+        upgrade()
+        keys.ensure_current("RS256", box=cluster.app.extensions["guichet.keybox"], now=utcnow())
+        db.session.commit()
     with (folder / "worker.log").open("ab") as out:
         cluster.worker = subprocess.Popen(
             [GUICHET, "worker", "--poll", "0.2"],
@@ -225,10 +232,14 @@ def start_cluster(folder: Path, *, database_url: str, redis_url: str, haproxy: s
 
 
 def stop_cluster(cluster: Cluster) -> None:
+    """Everything ends at once: what a graceful stop does is tested where it matters."""
     for node in cluster.nodes.values():
-        node.close()
+        node.kill()
     cluster.haproxy.stop()
     if cluster.worker is not None and cluster.worker.poll() is None:
-        cluster.worker.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            cluster.worker.wait(timeout=15)
+        cluster.worker.kill()
+        cluster.worker.wait(timeout=15)
+    if cluster.app is not None:
+        with cluster.app.app_context():
+            db.session.remove()
+            db.engine.dispose()

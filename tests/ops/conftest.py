@@ -11,7 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from guichet import create_app
+from idp import clients
+from kernel.clock import utcnow
 from kernel.extensions import db
 from tests import factories
 from tests.faults.servers import RedisServer
@@ -54,16 +55,6 @@ def ops(cluster) -> Iterator[Cluster]:
     cluster.all_ready()
 
 
-@pytest.fixture(scope="session")
-def ops_app(cluster):
-    """An application on the cluster's database, for the tests' own rows (parents)."""
-    app = create_app({**cluster.env, "TESTING": True})
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
 def make_parents(app, count: int) -> list[str]:
     """`count` Activé parents (password PASSWORD) with one child each: their identifiers."""
     identifiers = []
@@ -78,16 +69,25 @@ def make_parents(app, count: int) -> list[str]:
 
 
 @pytest.fixture
-def parents(ops_app):
-    return lambda count=1: make_parents(ops_app, count)
+def parents(cluster):
+    """parents(count): new Activé parents' identifiers."""
+    return lambda count=1: make_parents(cluster.app, count)
 
 
 def register_service(cluster: Cluster, name: str = "Livret scolaire") -> RelyingParty:
     """`guichet clients add`, as an operator registers a service."""
     data = json.loads(
         cluster.guichet(
-            "clients", "add", "--name", name, "--redirect-uri", RP + "/callback",
-            "--trusted", "--scope", "openid profile", "--json",
+            "clients",
+            "add",
+            "--name",
+            name,
+            "--redirect-uri",
+            RP + "/callback",
+            "--trusted",
+            "--scope",
+            "openid profile",
+            "--json",
         )  # fmt: skip
     )
     return RelyingParty(cluster.url, data["client_id"], data["client_secret"])
@@ -95,5 +95,15 @@ def register_service(cluster: Cluster, name: str = "Livret scolaire") -> Relying
 
 @pytest.fixture(scope="session")
 def service(cluster) -> RelyingParty:
-    """One service registered for the whole session (tests copy it: each its own JWKS cache)."""
-    return register_service(cluster)
+    """One service for the whole session, registered in-process (a `guichet` command
+    costs seconds of start-up; tests/ops/test_clients_and_keys.py uses the command)."""
+    with cluster.app.app_context():
+        client, secret = clients.add_client(
+            name="Livret scolaire",
+            redirect_uris=[RP + "/callback"],
+            scope="openid profile",
+            trusted=True,
+            now=utcnow(),
+        )
+        db.session.commit()
+        return RelyingParty(cluster.url, client.client_id, secret)

@@ -59,7 +59,7 @@ class RelyingParty:
         )
 
     def authorize(self, browser: requests.Session, session: OAuth2Session, base: str):
-        """The browser follows the authorization URL at `base`; returns (response, verifier, state)."""
+        """The browser follows the authorization URL at `base`: (response, verifier, state)."""
         verifier = "v" * 50
         url, state = session.create_authorization_url(
             base + "/authorize", code_verifier=verifier, nonce="n-" + unique()
@@ -90,7 +90,9 @@ class RelyingParty:
             decoded = jwt.decode(id_token, self.keys, algorithms=["RS256", "ES256"])
         claims = decoded.claims
         assert claims["iss"] == self.issuer
-        assert self.client_id in (claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]])
+        assert self.client_id in (
+            claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+        )
         return decoded
 
     def fetch_jwks(self, base: str) -> KeySet:
@@ -99,7 +101,9 @@ class RelyingParty:
         self.keys = KeySet.import_key_set(data)
         return self.keys
 
-    def flow(self, browser: requests.Session, *, authorize_at: str, token_at: str, userinfo_at: str):
+    def flow(
+        self, browser: requests.Session, *, authorize_at: str, token_at: str, userinfo_at: str
+    ):
         """One complete single sign-on flow; returns (decoded ID token, userinfo)."""
         session = self.session()
         response, verifier, state = self.authorize(browser, session, authorize_at)
