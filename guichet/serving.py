@@ -6,23 +6,30 @@ gunicorn through its application API (no shell string, no `gunicorn` command lin
 keep in step): gthread workers, one process per core by default, each building its
 own application after the fork, so no database connection or Redis socket is ever
 shared between processes. Signals are gunicorn's: SIGHUP replaces every worker
-gracefully (new processes, requests in flight finish), SIGTERM stops after the
-requests in flight (at most `WEB_GRACEFUL_TIMEOUT`), SIGINT/SIGQUIT at once.
+gracefully (new processes, requests in flight finish), SIGINT/SIGQUIT stop at once,
+and SIGTERM stops gracefully after a drain: for `WEB_DRAIN_SECONDS` the node still
+serves but /readyz answers 503 (`"server": "stopping"`), so that the load balancer
+takes it out before it stops accepting connections; a connection it accepted and
+never answered would be an error for a parent. A second SIGTERM stops at once.
 Settings: `kernel.config.ServerConfig` (`WEB_*`, docs/operations.md «Serving»);
 process hooks: `guichet.server_hooks`.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import time
 from pathlib import Path
 
 import click
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
 
 from guichet import create_app
 from guichet import server_hooks
+from kernel import web
 from kernel.config import ServerConfig
 
 SHARED_MEMORY = Path("/dev/shm")  # noqa: S108 - a tmpfs, for gunicorn's heartbeat files
@@ -66,11 +73,27 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
+class Stopping:
+    """A flag the master raises on SIGTERM and every worker reads in /readyz: shared
+    memory created before the workers fork (new workers after a SIGHUP see it too)."""
+
+    def __init__(self) -> None:
+        self._flag = multiprocessing.RawValue("b", 0)
+
+    def begin(self) -> None:
+        self._flag.value = 1
+
+    def readiness(self) -> str:
+        return "stopping" if self._flag.value else "ok"
+
+
 class GuichetServer(BaseApplication):
     """gunicorn serving `create_app()`, configured from a dictionary, not argv."""
 
-    def __init__(self, options: dict[str, object]):
+    def __init__(self, options: dict[str, object], *, drain_seconds: float = 0.0):
         self.options = options
+        self.drain_seconds = drain_seconds
+        self.stopping = Stopping()
         super().__init__()
 
     def load_config(self) -> None:
@@ -78,7 +101,32 @@ class GuichetServer(BaseApplication):
             self.cfg.set(name, value)
 
     def load(self) -> Flask:
-        return create_app()
+        app = create_app()
+        web.add_readiness_check(app, "server", self.stopping.readiness)
+        return app
+
+    def run(self) -> None:
+        DrainingArbiter(self).run()
+
+
+class DrainingArbiter(Arbiter):
+    """gunicorn's master, with SIGTERM turned into: drain, then the graceful stop."""
+
+    drain_until: float | None = None
+
+    def handle_term(self) -> None:
+        seconds = self.app.drain_seconds
+        if seconds <= 0 or self.drain_until is not None:
+            raise StopIteration  # gunicorn's graceful stop (a second SIGTERM: now)
+        self.app.stopping.begin()
+        self.drain_until = time.monotonic() + seconds
+        self.log.info("SIGTERM: /readyz answers 503 for %s s, then stopping", seconds)
+
+    def manage_workers(self) -> None:
+        """Called by the master's loop at least every second: the drain's end."""
+        if self.drain_until is not None and time.monotonic() >= self.drain_until:
+            raise StopIteration
+        super().manage_workers()
 
 
 @click.command("serve")
@@ -93,5 +141,5 @@ def serve_command(bind: str | None) -> None:
     The settings are read once here, by building the application before any worker
     starts: a wrong setting stops the command with its message instead of making
     every worker fail to boot in turn."""
-    settings = create_app().extensions["guichet.settings"]
-    GuichetServer(server_options(settings.server, bind=bind)).run()
+    config = create_app().extensions["guichet.settings"].server
+    GuichetServer(server_options(config, bind=bind), drain_seconds=config.drain_seconds).run()

@@ -143,6 +143,9 @@ class ServerConfig:
     max_requests: int = 20000
     max_requests_jitter: int = 2000
     access_log: bool = False
+    # SIGTERM: /readyz answers 503 this long while requests are still served, so the
+    # load balancer's checks take the node out before it stops accepting (0: stop at once).
+    drain_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -262,6 +265,7 @@ class Settings:
                     "WEB_MAX_REQUESTS_JITTER", ServerConfig.max_requests_jitter
                 ),
                 access_log=env.bool("WEB_ACCESS_LOG", False),
+                drain_seconds=env.float("WEB_DRAIN_SECONDS", 0.0),
             ),
             oidc=OidcConfig(
                 issuer=env.str("OIDC_ISSUER", public_url).rstrip("/"),

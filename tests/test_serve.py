@@ -4,6 +4,7 @@ failed request, and SIGTERM stops the master and every worker."""
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 
@@ -94,6 +95,7 @@ def test_serve_defaults_one_worker_per_core_gthread_and_no_access_log(tmp_path):
     assert options["preload_app"] is False
     assert options["control_socket_disable"] is True
     assert options["max_requests_jitter"] > 0
+    assert settings.server.drain_seconds == 0
 
 
 def test_serve_settings_come_from_web_variables_and_bind_wins(tmp_path):
@@ -107,6 +109,7 @@ def test_serve_settings_come_from_web_variables_and_bind_wins(tmp_path):
         "WEB_MAX_REQUESTS": "500",
         "WEB_MAX_REQUESTS_JITTER": "50",
         "WEB_ACCESS_LOG": "true",
+        "WEB_DRAIN_SECONDS": "4",
     }
     config = Settings.from_env(environ, tmp_path).server
     assert config == ServerConfig(
@@ -118,8 +121,29 @@ def test_serve_settings_come_from_web_variables_and_bind_wins(tmp_path):
         max_requests=500,
         max_requests_jitter=50,
         access_log=True,
+        drain_seconds=4.0,
     )
     options = server_options(config, bind="127.0.0.1:8123")
     assert options["bind"] == ["127.0.0.1:8123"]
     assert (options["workers"], options["threads"], options["accesslog"]) == (3, 8, "-")
     assert (options["timeout"], options["graceful_timeout"]) == (45, 20)
+
+
+def test_sigterm_drains_first_readyz_fails_while_requests_are_still_served(node_env, tmp_path):
+    node = ServedNode({**node_env, "WEB_DRAIN_SECONDS": "3"}, log=tmp_path / "serve.log")
+    try:
+        node.start()
+        workers = node.wait_workers(2)
+        node.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 2
+        ready = requests.get(node.url + "/readyz", timeout=10)
+        while ready.status_code == 200 and time.monotonic() < deadline:
+            ready = requests.get(node.url + "/readyz", timeout=10)
+        assert ready.status_code == 503
+        assert ready.json()["server"] == "stopping" and ready.json()["database"] == "ok"
+        assert requests.get(node.url + "/healthz", timeout=10).status_code == 200
+        assert node.workers() == workers
+        assert node.process.wait(timeout=30) == 0
+        assert not any(alive(pid) for pid in workers)
+    finally:
+        node.close()

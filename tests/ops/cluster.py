@@ -203,6 +203,8 @@ def start_cluster(folder: Path, *, database_url: str, redis_url: str, haproxy: s
         "WEB_WORKERS": str(WORKERS_PER_NODE),
         "WEB_THREADS": "4",
         "WEB_GRACEFUL_TIMEOUT": "10",
+        # Longer than HAProxy takes to see a failing /readyz (fall 2 × 1 s, fastinter).
+        "WEB_DRAIN_SECONDS": "3",
         "BACKCHANNEL_LOGOUT_RETRY_INTERVALS": "1,1,1",
     }
     nodes = {
