@@ -17,6 +17,7 @@ from authlib.integrations.requests_client import OAuth2Session
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
+from requests.adapters import HTTPAdapter
 
 from tests.idp.conftest import PASSWORD
 from tests.idp.conftest import csrf_token
@@ -24,10 +25,25 @@ from tests.idp.conftest import csrf_token
 RP = "http://rp.example"
 TIMEOUT = 30
 
+# When this thread last sent a request (FlowLoad: was a failed request in flight
+# when something happened?).
+_sent = threading.local()
+
+
+class TimedAdapter(HTTPAdapter):
+    def send(self, request, **kwargs):
+        _sent.at = time.monotonic()
+        return super().send(request, **kwargs)
+
+
+def timed(session: requests.Session) -> requests.Session:
+    session.mount("http://", TimedAdapter())
+    return session
+
 
 def sign_in(base: str, identifier: str, password: str = PASSWORD) -> requests.Session:
     """A parent's browser signed in at `base` (HAProxy or a node)."""
-    browser = requests.Session()
+    browser = timed(requests.Session())
     page = browser.get(base + "/connexion", timeout=TIMEOUT)
     response = browser.post(
         base + "/connexion",
@@ -50,12 +66,14 @@ class RelyingParty:
     jwks_fetches: int = 0
 
     def session(self) -> OAuth2Session:
-        return OAuth2Session(
-            self.client_id,
-            self.secret,
-            scope="openid profile",
-            redirect_uri=RP + "/callback",
-            code_challenge_method="S256",
+        return timed(
+            OAuth2Session(
+                self.client_id,
+                self.secret,
+                scope="openid profile",
+                redirect_uri=RP + "/callback",
+                code_challenge_method="S256",
+            )
         )
 
     def authorize(self, browser: requests.Session, session: OAuth2Session, base: str):
@@ -127,7 +145,7 @@ def unique() -> str:
 @dataclass
 class FlowLoad:
     """Threads running complete flows through HAProxy until stopped; every failure is
-    kept with what went wrong and when."""
+    kept with when its request was sent and what went wrong."""
 
     rp_factory: object  # () -> RelyingParty, one per thread (a client is not shared)
     url: str
@@ -177,7 +195,7 @@ class FlowLoad:
                 )
             except Exception as error:  # noqa: BLE001 - every failure is the test's finding
                 with self._lock:
-                    self.failures.append((time.monotonic(), f"{type(error).__name__}: {error}"))
+                    self.failures.append((_sent.at, f"{type(error).__name__}: {error}"))
                 continue
             with self._lock:
                 self.ok += 1
