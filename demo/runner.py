@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 GUICHET = str(BIN / "guichet")
 STOPPED = (0, -signal.SIGTERM, 128 + signal.SIGTERM)
-READY_TIMEOUT = 90  # seconds: gunicorn and three development servers on a slow machine
+READY_TIMEOUT = 90  # seconds: the server and three development servers on a slow machine
 
 
 @dataclass(frozen=True)
@@ -116,20 +116,11 @@ def prepare(demo: Demo, env: dict[str, str]) -> dict:
 
 
 def commands(demo: Demo) -> dict[str, list[str]]:
-    """Each process of the demo: the service under gunicorn, the two demo services of
+    """Each process of the demo: the service under `guichet serve`, the two demo services of
     examples/, the mock FranceConnect and the worker (retries, back-channel logouts,
     the console's bulk sends)."""
-    gunicorn = [
-        str(BIN / "gunicorn"),
-        "--workers",
-        "2",
-        "--threads",
-        "2",
-        "--graceful-timeout",
-        "5",
-    ]
-    gunicorn += ["--bind", f"{demo.host}:{demo.ports['guichet']}", "--access-logfile", "-"]
-    found = {"guichet": [*gunicorn, "guichet:create_app()"]}
+    # The production server (`guichet serve`; its settings in `start`).
+    found = {"guichet": [GUICHET, "serve", "--bind", f"{demo.host}:{demo.ports['guichet']}"]}
     for service in demo_services():
         name = service["client_id"]
         found[name] = [sys.executable, "-m", "examples.relying_party"]
@@ -141,10 +132,18 @@ def commands(demo: Demo) -> dict[str, list[str]]:
 
 def start(demo: Demo, env: dict[str, str]) -> dict[str, subprocess.Popen]:
     processes = {}
+    # Two workers, requests logged, stopped within 5 s of SIGTERM (no load balancer
+    # to drain for).
+    server = {"WEB_WORKERS": "2", "WEB_ACCESS_LOG": "true", "WEB_GRACEFUL_TIMEOUT": "5"}
     for name, argv in commands(demo).items():
         log = (demo.logs / f"{name}.log").open("w", encoding="utf-8")
         processes[name] = subprocess.Popen(
-            argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            argv,
+            cwd=ROOT,
+            env={**server, **env} if name == "guichet" else env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
         log.close()
     return processes
@@ -272,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         pass
     finally:
         stop(processes)
-    # Stopped by our SIGTERM: 0 (gunicorn, the worker) or killed by it (-15).
+    # Stopped by our SIGTERM: 0 (the server, the worker) or killed by it (-15).
     failed = {n: p.returncode for n, p in processes.items() if p.returncode not in STOPPED}
     if failed:
         print(f"Arrêt anormal : {failed} (journaux : {demo.logs}/)", file=sys.stderr)

@@ -106,8 +106,19 @@ def readyz():
     checks = {"database": _database_answers()}
     if runtime.settings().redis_url:
         checks["redis"] = _redis_answers()
+    for name, check in current_app.extensions.get(READINESS_CHECKS_KEY, {}).items():
+        checks[name] = check()
     ready = all(state == "ok" for state in checks.values())
     return checks, 200 if ready else 503
+
+
+# Checks the process that serves adds ("server": "stopping" while `guichet serve`
+# drains before a stop): name -> function answering "ok" or what is wrong.
+READINESS_CHECKS_KEY = "guichet.readiness_checks"
+
+
+def add_readiness_check(app: Flask, name: str, check) -> None:
+    app.extensions.setdefault(READINESS_CHECKS_KEY, {})[name] = check
 
 
 def _database_answers() -> str:
