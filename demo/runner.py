@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 GUICHET = str(BIN / "guichet")
 STOPPED = (0, -signal.SIGTERM, 128 + signal.SIGTERM)
-READY_TIMEOUT = 90  # seconds: the server and three development servers on a slow machine
+READY_TIMEOUT = 180  # seconds: the server and three development servers on a busy machine
 
 
 @dataclass(frozen=True)
