@@ -177,7 +177,7 @@ def stop(processes: dict[str, subprocess.Popen]) -> None:
             process.send_signal(signal.SIGTERM)
     for process in processes.values():
         try:
-            process.wait(timeout=20)
+            process.wait(timeout=40)  # a busy machine; killed only past that
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
