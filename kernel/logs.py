@@ -31,12 +31,17 @@ access_log = logging.getLogger("guichet.access")
 SECRET_NAME = re.compile(r"password|passwd|secret|token|authorization|cookie|^code$|otp", re.I)
 
 
-class RequestIdFilter(logging.Filter):
-    """Each record gets the request id of the request (or job attempt) it belongs to."""
+def _with_request_id(make_record):
+    """Each record is made with the request id of the request (or job attempt) it
+    belongs to, whichever handler writes it (the record factory, not a filter)."""
 
-    def filter(self, record: logging.LogRecord) -> bool:
+    def make(*args, **kwargs) -> logging.LogRecord:
+        record = make_record(*args, **kwargs)
         record.request_id = request_ids.current()
-        return True
+        return record
+
+    make.adds_request_id = True
+    return make
 
 
 class JsonFormatter(logging.Formatter):
@@ -77,16 +82,16 @@ class TextFormatter(logging.Formatter):
 
 def setup_logging(log_format: str) -> None:
     """Configure the root logger once per process (an embedding program that set up
-    its own handlers keeps them, and gets the request id filter on them)."""
+    its own handlers keeps them; its records carry the request id all the same)."""
     root = logging.getLogger()
     if not root.handlers:
         handler = logging.StreamHandler()
         handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
         root.addHandler(handler)
         root.setLevel(logging.INFO)
-    for handler in root.handlers:
-        if not any(isinstance(f, RequestIdFilter) for f in handler.filters):
-            handler.addFilter(RequestIdFilter())
+    factory = logging.getLogRecordFactory()
+    if not getattr(factory, "adds_request_id", False):
+        logging.setLogRecordFactory(_with_request_id(factory))
 
 
 def setup_access_log(app: Flask) -> None:
