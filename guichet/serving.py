@@ -23,6 +23,7 @@ from gunicorn.app.base import BaseApplication
 
 from guichet import create_app
 from guichet import server_hooks
+from kernel import metrics
 from kernel.config import ServerConfig
 
 SHARED_MEMORY = Path("/dev/shm")  # noqa: S108 - a tmpfs, for gunicorn's heartbeat files
@@ -91,4 +92,6 @@ def serve_command(bind: str | None) -> None:
     starts: a wrong setting stops the command with its message instead of making
     every worker fail to boot in turn."""
     settings = create_app().extensions["guichet.settings"]
+    # The workers' metric files (kernel.metrics), emptied before any worker starts.
+    metrics.prepare_multiprocess_dir(settings.metrics_multiprocess_dir or None)
     GuichetServer(server_options(settings.server, bind=bind)).run()

@@ -25,6 +25,7 @@ import hmac
 import logging
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from collections.abc import Iterable
@@ -109,6 +110,9 @@ PASSWORD_HASH = Histogram(
     registry=REGISTRY,
 )
 
+# The directory this process prepared for its workers (the service's master).
+_service_dir: list[Path] = []
+
 # A source returns the families it reads from the database at scrape time.
 Source = Callable[[], Iterable[GaugeMetricFamily]]
 
@@ -146,23 +150,41 @@ class password_hash:  # noqa: N801 - used as a context manager, like a function
 # -- the service's set-up --------------------------------------------------------------
 
 
-def prepare_multiprocess_dir(path: Path) -> Path:
+def prepare_multiprocess_dir(path: str | Path | None) -> Path:
     """Before the workers start: an empty directory for their files (a previous run's
     counters would be summed again otherwise), named in the environment that
-    prometheus_client reads, and this process's own values moved to files."""
-    path = Path(path)
-    if path.exists():
-        shutil.rmtree(path)
-    path.mkdir(parents=True)
-    # The one environment write of the code base: prometheus_client reads it itself.
+    prometheus_client reads, and this process's own values moved to files.
+
+    Without a path (PROMETHEUS_MULTIPROC_DIR unset), a new directory of this service's
+    own, in memory where there is a tmpfs: two nodes on one host never share one."""
+    if path:
+        path = Path(path)
+        if path.exists():
+            shutil.rmtree(path)
+        path.mkdir(parents=True)
+    else:
+        memory = Path("/dev/shm")  # noqa: S108 - a tmpfs: the workers write on every request
+        path = Path(
+            tempfile.mkdtemp(prefix="guichet-metrics-", dir=memory if memory.is_dir() else None)
+        )
+    # The one environment write of the code base: prometheus_client reads it itself,
+    # and the workers' settings (kernel.config) find the directory there.
     os.environ[MULTIPROC_ENV] = str(path)
+    _service_dir.append(path)
     _use_files()
     return path
 
 
 def worker_exited(pid: int) -> None:
     """A worker ended: its live gauges stop counting (its counters stay summed)."""
-    multiprocess.mark_process_dead(pid)
+    if _service_dir:
+        multiprocess.mark_process_dead(pid, path=str(_service_dir[-1]))
+
+
+def remove_multiprocess_dir() -> None:
+    """The service stops: its directory goes (the next start makes a new one)."""
+    while _service_dir:
+        shutil.rmtree(_service_dir.pop(), ignore_errors=True)
 
 
 def _use_files() -> None:
