@@ -135,6 +135,7 @@ def setup_observability(app: Flask, settings: Settings) -> None:
     metrics.setup_metrics(
         app, token=settings.metrics_token, multiprocess_dir=settings.metrics_multiprocess_dir
     )
+    metrics.add_source(app, web.readiness_families)
     if settings.log_format == "json":
         logs.setup_access_log(app)
 

@@ -160,3 +160,14 @@ def test_the_last_registry_import_is_exposed(app, runner, tmp_path):
     assert report["duration_seconds"] > 0
     rows = value(samples, "guichet_registry_import_rows", kind="accounts_created")
     assert rows == report["accounts_created"] > 0
+
+
+def test_readiness_is_on_metrics_and_a_database_outage_fails_no_scrape(make_app):
+    samples = scrape(make_app().test_client())
+    assert value(samples, "guichet_ready", dependency="database") == 1
+    down = make_app(DATABASE_URL="postgresql://postgres@127.0.0.1:9/absente")
+    samples = scrape(down.test_client())
+    assert value(samples, "guichet_ready", dependency="database") == 0
+    labels = {"method": "password", "outcome": "success"}
+    assert ("guichet_sign_ins_total", tuple(sorted(labels.items()))) in samples
+    assert not any(name == "guichet_messages_waiting" for name, _ in samples)
