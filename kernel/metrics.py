@@ -42,6 +42,7 @@ from prometheus_client import Histogram
 from prometheus_client import disable_created_metrics
 from prometheus_client import generate_latest
 from prometheus_client import multiprocess
+from prometheus_client import start_http_server
 from prometheus_client import values
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -209,6 +210,14 @@ def setup_metrics(app: Flask, *, token: str = "", multiprocess_dir: str = "") ->
     app.after_request(_count_response)
     app.add_url_rule("/metrics", ENDPOINT, metrics_view, methods=["GET"])
     _initialise_families()
+
+
+def serve_process_metrics(address: str) -> None:
+    """`guichet worker --metrics HOST:PORT`: the worker's own counters (the messages it
+    sent, failed, retried) on a port of its own, in a background thread; the queue
+    itself is on every node's /metrics."""
+    host, _, port = address.rpartition(":")
+    start_http_server(int(port), addr=host or "127.0.0.1", registry=REGISTRY)
 
 
 def add_source(app: Flask, source: Source) -> None:

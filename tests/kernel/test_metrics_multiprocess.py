@@ -5,15 +5,20 @@ the crashed run's files with it)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import subprocess
+import time
 
 import pytest
 import requests
 
 from tests.kernel.test_metrics import parse
 from tests.kernel.test_metrics import value
+from tests.served import GUICHET
 from tests.served import ServedNode
+from tests.served import free_port
 
 
 @pytest.fixture
@@ -60,3 +65,30 @@ def test_metrics_sum_every_worker_and_start_from_zero_after_a_crash(node, tmp_pa
     assert list(directory.glob("counter_*.db"))
     node.start()
     assert healthz_count(node) < 10, "the crashed run's counts are not summed again"
+
+
+def test_the_worker_exposes_its_own_counters(base_config, tmp_path):
+    env = {**os.environ, **{k: str(v) for k, v in base_config.items() if k != "TESTING"}}
+    port = free_port()
+    worker = subprocess.Popen(
+        [GUICHET, "worker", "--metrics", f"127.0.0.1:{port}", "--poll", "0.5"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with contextlib.suppress(requests.RequestException):
+                text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+                break
+            assert time.monotonic() < deadline, "the worker's metrics never answered"
+            time.sleep(0.2)
+        samples = parse(text)
+        assert value(samples, "guichet_messages_total", channel="sms", outcome="sent") == 0
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
+def test_a_wrong_metrics_address_is_refused_in_french(runner):
+    result = runner.invoke(args=["worker", "--once", "--metrics", "nulle-part"])
+    assert result.exit_code == 2 and "attendu HOTE:PORT" in result.output
