@@ -24,7 +24,7 @@ from flask import request
 HEADER = "X-Request-ID"
 # Letters, digits and a few separators, as load balancers and tracing systems make
 # them; anything else (or a huge value) is replaced rather than logged.
-ACCEPTED = re.compile(r"[A-Za-z0-9._:\-]{8,64}")
+ACCEPTED = re.compile(r"[A-Za-z0-9_.:\-]{8,64}")
 MAX_LENGTH = 64
 
 _current: ContextVar[str | None] = ContextVar("guichet_request_id", default=None)

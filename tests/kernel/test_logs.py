@@ -88,8 +88,10 @@ def test_security_events_are_named_lines_of_the_request(json_lines):
 
 
 def test_request_id_is_taken_from_the_header_or_made(client):
-    kept = client.get("/healthz", headers={"X-Request-ID": "abc-123_DEF.456"})
-    assert kept.headers["X-Request-ID"] == "abc-123_DEF.456"
+    haproxy = "7F000001:8296_7F00001E:1F90_4F7B0A69_0003:790A"  # its unique-id-format
+    for good in ("abc-123_DEF.456", haproxy):
+        kept = client.get("/healthz", headers={"X-Request-ID": good})
+        assert kept.headers["X-Request-ID"] == good
     made = client.get("/healthz")
     assert len(made.headers["X-Request-ID"]) == 32
     for hostile in ("a b c d e f g h", "x" * 200, "<script>alert(1)</script>"):
