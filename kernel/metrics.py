@@ -21,6 +21,7 @@ dashboard or an alert sees it before the first event.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import logging
 import os
@@ -29,6 +30,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Iterator
 from pathlib import Path
 
 from flask import Flask
@@ -133,19 +135,14 @@ def message(channel: str, outcome: str) -> None:
     MESSAGES.labels(channel, outcome).inc()
 
 
-class password_hash:  # noqa: N801 - used as a context manager, like a function
+@contextlib.contextmanager
+def password_hash(operation: str) -> Iterator[None]:
     """`with metrics.password_hash("verify"): ...` times one argon2id operation."""
-
-    __slots__ = ("_operation", "_start")
-
-    def __init__(self, operation: str):
-        self._operation = operation
-
-    def __enter__(self) -> None:
-        self._start = time.perf_counter()
-
-    def __exit__(self, *exc) -> None:
-        PASSWORD_HASH.labels(self._operation).observe(time.perf_counter() - self._start)
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        PASSWORD_HASH.labels(operation).observe(time.perf_counter() - start)
 
 
 # -- the service's set-up --------------------------------------------------------------
