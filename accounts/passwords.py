@@ -20,6 +20,7 @@ from argon2.exceptions import VerificationError
 
 from accounts.errors import PasswordPolicyError
 from accounts.models import Account
+from kernel import metrics
 from kernel.config import Argon2Params
 from kernel.config import PasswordPolicy
 from kernel.secretbox import SecretBox
@@ -63,15 +64,17 @@ class PasswordService:
         )
 
     def hash(self, password: str) -> str:
-        return self._hasher.hash(password)
+        with metrics.password_hash("hash"):
+            return self._hasher.hash(password)
 
     def verify_hash(self, password_hash: str | None, password: str) -> bool:
         if not password_hash:
             return False
-        try:
-            return self._hasher.verify(password_hash, password)
-        except (VerificationError, InvalidHashError):
-            return False
+        with metrics.password_hash("verify"):
+            try:
+                return self._hasher.verify(password_hash, password)
+            except (VerificationError, InvalidHashError):
+                return False
 
     def needs_rehash(self, password_hash: str) -> bool:
         return self._hasher.check_needs_rehash(password_hash)

@@ -30,6 +30,9 @@ from guichet.cli import register_commands
 from idp.provider import setup_provider
 from idp.views import bp as idp_bp
 from kernel import jobs
+from kernel import logs
+from kernel import metrics
+from kernel import request_ids
 from kernel import web
 from kernel.config import Settings
 from kernel.error_pages import setup_error_pages
@@ -41,8 +44,10 @@ from kernel.redis_client import setup_redis
 from kernel.secretbox import SecretBox
 from messaging import bp as messaging_bp
 from messaging.backends import build_transports
+from messaging.backlog import setup_backlog
 from messaging.dispatch import setup_dispatch
 from messaging.worker import setup_worker
+from registry_import.metrics import setup_import_metrics
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "kernel" / "translations"
 
@@ -54,7 +59,8 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     environ = {**os.environ, **{k: str(v) for k, v in overrides.items() if v is not None}}
     settings = Settings.from_env(environ, Path(app.instance_path))
     setup_config(app, settings, overrides)
-    setup_logging(app)
+    setup_logging(app, settings)
+    setup_observability(app, settings)
     setup_database(app)
     setup_security(app, settings)
     setup_babel(app)
@@ -100,11 +106,8 @@ def _engine_options(url: str) -> dict:
     return {"pool_pre_ping": True, "pool_recycle": 300, "pool_size": 10, "max_overflow": 10}
 
 
-def setup_logging(app: Flask) -> None:
-    if not logging.getLogger().handlers:
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-        )
+def setup_logging(app: Flask, settings: Settings) -> None:
+    logs.setup_logging(settings.log_format)
     limiter_log = logging.getLogger("flask-limiter")
     if not any(isinstance(f, LoudLimiterFallback) for f in limiter_log.filters):
         limiter_log.addFilter(LoudLimiterFallback())
@@ -123,6 +126,18 @@ class LoudLimiterFallback(logging.Filter):
             )
             record.args = ()
         return True
+
+
+def setup_observability(app: Flask, settings: Settings) -> None:
+    """Request ids, metrics and (JSON) access lines: first of the request hooks, so
+    that a request another hook refuses is still counted and logged with its id."""
+    request_ids.setup_request_ids(app)
+    metrics.setup_metrics(
+        app, token=settings.metrics_token, multiprocess_dir=settings.metrics_multiprocess_dir
+    )
+    metrics.add_source(app, web.readiness_families)
+    if settings.log_format == "json":
+        logs.setup_access_log(app)
 
 
 def setup_database(app: Flask) -> None:
@@ -199,6 +214,8 @@ def setup_services(app: Flask, settings: Settings) -> None:
     jobs.setup_jobs(app)
     setup_dispatch(app, build_transports(settings.messaging))
     setup_worker(app)
+    setup_backlog(app)
+    setup_import_metrics(app)
     setup_oidc(app, settings)
 
 
@@ -227,4 +244,5 @@ def setup_web(app: Flask, settings: Settings) -> None:
         admin_bp,
     ):
         app.register_blueprint(blueprint)
+    metrics.initialise_endpoints(app)
     register_commands(app)

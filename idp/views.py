@@ -26,6 +26,7 @@ from idp.sign_in_form import password_sign_in
 from idp.sign_in_form import sign_in_page
 from idp.web_session import current_login
 from idp.web_session import safe_next
+from kernel import security_events
 from kernel.clock import utcnow
 from kernel.extensions import csrf
 from kernel.extensions import db
@@ -67,6 +68,7 @@ sign_in_limit = limiter.shared_limit(
     scope="sign-in",
     methods=["POST"],
     exempt_when=lambda: "password" not in request.form,
+    on_breach=lambda _limit: security_events.sign_in("password", "throttled"),
 )
 
 

@@ -170,6 +170,12 @@ class Settings:
     redis_timeout_seconds: float = 0.5
     # Reverse proxies in front of the service whose X-Forwarded-For is trusted (0: none).
     trusted_proxy_hops: int = 0
+    # Observability (docs/operations.md): `text` or `json` log lines; a bearer token
+    # /metrics requires when set; the directory of the workers' metric files, set by
+    # the service before its workers start (empty: one process's own figures).
+    log_format: str = "text"
+    metrics_token: str = ""
+    metrics_multiprocess_dir: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], instance_path: Path) -> Settings:
@@ -182,6 +188,9 @@ class Settings:
             redis_url=env.str("REDIS_URL", "") or None,
             redis_timeout_seconds=env.float("REDIS_TIMEOUT", 0.5),
             trusted_proxy_hops=env.int("TRUSTED_PROXY_HOPS", 0),
+            log_format=_log_format(env.str("LOG_FORMAT", "text")),
+            metrics_token=env.str("METRICS_TOKEN", ""),
+            metrics_multiprocess_dir=env.str("PROMETHEUS_MULTIPROC_DIR", ""),
             secret_key=env.str("SECRET_KEY", "") or _instance_secret(instance_path),
             data_encryption_key=env.str("DATA_ENCRYPTION_KEY", "") or None,
             public_url=public_url,
@@ -327,6 +336,13 @@ class _Env:
         if raw in (None, ""):
             return default
         return raw.strip().lower() in {"1", "true", "yes", "on", "oui"}
+
+
+def _log_format(raw: str) -> str:
+    value = raw.strip().lower() or "text"
+    if value not in ("text", "json"):
+        raise ValueError(f"LOG_FORMAT must be text or json, got {raw!r}")
+    return value
 
 
 def _normalise_database_url(url: str) -> str:

@@ -13,6 +13,7 @@ from flask import abort
 from flask import current_app
 from flask import request
 from flask import send_from_directory
+from prometheus_client.core import GaugeMetricFamily
 from redis import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -58,6 +59,20 @@ READINESS_CHECKS_KEY = "guichet.readiness_checks"
 
 def add_readiness_check(app: Flask, name: str, check) -> None:
     app.extensions.setdefault(READINESS_CHECKS_KEY, {})[name] = check
+
+
+def readiness_families() -> list[GaugeMetricFamily]:
+    """/readyz's checks on /metrics (`guichet_ready`), read at scrape time, so that an
+    alert sees a node that answers Prometheus but not parents."""
+    ready = GaugeMetricFamily(
+        "guichet_ready",
+        "1 when the dependency answers this node (as /readyz checks it), else 0.",
+        labels=["dependency"],
+    )
+    ready.add_metric(["database"], 1.0 if _database_answers() == "ok" else 0.0)
+    if runtime.settings().redis_url:
+        ready.add_metric(["redis"], 1.0 if _redis_answers() == "ok" else 0.0)
+    return [ready]
 
 
 def _database_answers() -> str:

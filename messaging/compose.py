@@ -23,6 +23,7 @@ import uuid
 from flask import render_template
 from jinja2 import TemplateNotFound
 
+from kernel import request_ids
 from kernel.contact import normalise_mobile
 from kernel.extensions import db
 from messaging.models import Channel
@@ -87,6 +88,7 @@ def _add(channel, recipient, template, subject, body, html, now, batch_id) -> Me
         attempts=0,
         next_attempt_at=now,
         batch_id=batch_id,
+        request_id=request_ids.current(),
     )
     db.session.add(message)
     return message

@@ -66,3 +66,5 @@ class Message(db.Model):
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     # Messages composed together (a director's bulk notification), for progress pages.
     batch_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    # The request that composed it (kernel.request_ids): its attempts log under that id.
+    request_id: Mapped[str | None] = mapped_column(String(64))

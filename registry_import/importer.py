@@ -19,6 +19,7 @@ already given (to hand out new ones without a query each).
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from dataclasses import asdict
 from dataclasses import dataclass
@@ -79,6 +80,8 @@ class ImportReport:
     withdrawn: int = 0
     accounts_created: int = 0
     details: dict = field(default_factory=dict)
+    # Validation and application, for /metrics (registry_import.metrics).
+    duration_seconds: float = 0.0
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -96,6 +99,7 @@ def import_feed(
     every bad line) with nothing written."""
     progress = progress or (lambda stage, count: None)
     folder = Path(folder)
+    started = time.monotonic()
     try:
         missing = [name for name in feed.HEADERS if not (folder / name).is_file()]
         if missing:
@@ -108,6 +112,7 @@ def import_feed(
             raise feed.FeedInvalid(_first_reason_per_line(errors))
         report = _ImportRun(conn, now=now, passwords=passwords, batch_size=batch_size).apply()
         staging.drop(conn)
+        report.duration_seconds = round(time.monotonic() - started, 3)
         audit.record(
             "registry.imported",
             actor=audit.SYSTEM,
