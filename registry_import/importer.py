@@ -40,6 +40,7 @@ from accounts.passwords import PasswordService
 from accounts.passwords import generate_temporary_password
 from kernel.extensions import db
 from kernel.names import fold_name
+from kernel.names import folded_names
 from registry import feed
 from registry.models import Guardian
 from registry.models import GuardianPupil
@@ -59,6 +60,8 @@ PUPIL_COLUMNS = [
     "ine",
     "last_name",
     "first_name",
+    "folded_last_name",
+    "folded_first_name",
     "birth_date",
     "school_id",
     "class_id",
@@ -384,6 +387,7 @@ class _ImportRun:
                 "identifier": self.allocator.allocate(g.first_name, g.last_name),
                 "first_name": g.first_name,
                 "last_name": g.last_name,
+                **folded_names(g.last_name, g.first_name),
                 **initial,
                 "temporary_password_encrypted": self.passwords.box.encrypt(
                     generate_temporary_password()
