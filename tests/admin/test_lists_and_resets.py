@@ -74,13 +74,14 @@ def test_csv_list_exact_bytes(console, le_ramier, frozen_console):
     assert data.startswith(b"\xef\xbb\xbf" + HEADER.encode() + b"\r\n")
     password = runtime.passwords().temporary_password(cosams)
     school = "0311478N;E.E.PR-SAINTE-FAMILLE DES MINIMES"
+    # Sorted on the folded names: «-DXERNAD» sorts as «dxernad», after «amejdobu».
     assert data.decode("utf-8-sig").split("\r\n") == [
         HEADER,
+        f"{school};AMEJDOBU;Lucie;Cours moyen 1re année;CM1 NEW;ZOUMN;Guillaume;g.zoumn;*****",
         f"{school};'DXERNAD;Bilal;Moyenne section;Classe 5 -MS - Mme DARTHOUT Emmanuelle;"
         f"COSAMS;Abdelkader;a.cosams;{password}",
         f"{school};'DXERNAD;Bilal;Moyenne section;Classe 5 -MS - Mme DARTHOUT Emmanuelle;"
         "EUOZAALM;Khadija;k.euozaalm;",
-        f"{school};AMEJDOBU;Lucie;Cours moyen 1re année;CM1 NEW;ZOUMN;Guillaume;g.zoumn;*****",
         f"{school};XECIDIGU;Ismaïl;Grande section;Classe 6 - GS - Mme MERCADE Cathy;"
         f"COSAMS;Abdelkader;a.cosams;{password}",
         "",
