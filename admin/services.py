@@ -198,7 +198,7 @@ def letters_pdf(
         summary=f"{len(pages)} courrier(s)",
         details={"batch": batch.id},
     )
-    return pdf.letters(pages, title="Courriers")
+    return pdf.letters(pages, title="Courriers", fonts=product.pdf_font_dir)
 
 
 def reset_passwords(
@@ -404,4 +404,5 @@ def list_pdf(
         school_line=f"{school.uai} - {school.name}",
         rows=lines,
         footnote=FOOTNOTE,
+        fonts=runtime.settings().product.pdf_font_dir,
     )

@@ -101,6 +101,9 @@ class ProductConfig:
     name: str = "Guichet"
     service_url: str = "http://127.0.0.1:5000/"
     help_url: str = "http://127.0.0.1:5000/aide"
+    # Folder holding DejaVuSans.ttf and DejaVuSans-Bold.ttf for letters and lists;
+    # empty: the system's fonts-dejavu-core (admin/pdf.py).
+    pdf_font_dir: str = ""
 
 
 @dataclass(frozen=True)
@@ -226,6 +229,7 @@ class Settings:
                 name=env.str("PRODUCT_NAME", "Guichet"),
                 service_url=env.str("PRODUCT_SERVICE_URL", public_url + "/"),
                 help_url=env.str("PRODUCT_HELP_URL", public_url + "/aide"),
+                pdf_font_dir=env.str("PDF_FONT_DIR", ""),
             ),
             oidc=OidcConfig(
                 issuer=env.str("OIDC_ISSUER", public_url).rstrip("/"),
