@@ -16,6 +16,7 @@ long for its column wraps and makes its row taller: nothing is ever cut.
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from pathlib import Path
 
@@ -33,6 +34,11 @@ FONT_DIRS = (
     "/usr/local/share/fonts",
 )
 _RIGHT_TO_LEFT = frozenset({"R", "AL", "AN"})
+# Characters that never need shaping: Latin, Greek, Cyrillic (but its combining marks),
+# Armenian, Latin and Greek precomposed (Vietnamese), punctuation, symbols.
+_PLAIN = re.compile(
+    r"[\x00-\u02ff\u0370-\u0482\u048a-\u058f\u1e00-\u1fff\u2000-\u20cf\u2100-\u2bff]*"
+)
 
 
 class FontMissing(RuntimeError):
@@ -59,6 +65,8 @@ def printable(text: str) -> str:
 
 def needs_shaping(text: str) -> bool:
     """Combining marks left after NFC, or a right-to-left script: HarfBuzz places them."""
+    if _PLAIN.fullmatch(text):
+        return False
     return any(
         unicodedata.combining(ch) or unicodedata.bidirectional(ch) in _RIGHT_TO_LEFT for ch in text
     )
@@ -69,6 +77,10 @@ def _document(title: str, fonts: str) -> FPDF:
     folder = font_dir(fonts)
     for style, name in FONT_FILES.items():
         pdf.add_font(FONT, style, str(folder / name))
+        font = pdf.fonts[f"{FONT.lower()}{style}"]
+        # A line's encoding depends only on its text once its glyphs are in the subset,
+        # and a thousand letters repeat the same lines: encode each once.
+        font.encode_text = functools.lru_cache(maxsize=4096)(font.encode_text)
     pdf.set_title(title)
     pdf.set_creator("Guichet")
     pdf.set_auto_page_break(auto=False)
@@ -83,12 +95,13 @@ class _Writer:
         self.pdf = pdf
         self.widths: dict[tuple[str, float], dict[str, float]] = {}
         self.width_of: dict[str, float] = {}
-        self.size = 11.0
+        self.wrapped: dict[tuple[str, float, float], list[str]] = {}
+        self.key = ("", 11.0)
 
     def font(self, style: str, size: float) -> None:
         self.pdf.set_font(FONT, style, size)
-        self.width_of = self.widths.setdefault((style, size), {})
-        self.size = size
+        self.key = (style, size)
+        self.width_of = self.widths.setdefault(self.key, {})
 
     def char_width(self, ch: str) -> float:
         width = self.width_of.get(ch)
@@ -97,7 +110,11 @@ class _Writer:
         return width
 
     def measure(self, text: str) -> float:
-        return sum(self.char_width(ch) for ch in text)
+        """Widths are cached per font by character and by word: letters repeat words."""
+        width = self.width_of.get(text)
+        if width is None:
+            width = self.width_of[text] = sum(self.char_width(ch) for ch in text)
+        return width
 
     def _pieces(self, word: str, width: float) -> list[str]:
         """A word wider than the line, broken where the line ends (never past the edge)."""
@@ -112,6 +129,14 @@ class _Writer:
         return pieces + [current]
 
     def wrap(self, text: str, width: float) -> list[str]:
+        """The lines of `text` within `width` (cached: every letter repeats its paragraphs)."""
+        key = (text, width, *self.key)
+        lines = self.wrapped.get(key)
+        if lines is None:
+            lines = self.wrapped[key] = self._wrap(text, width)
+        return lines
+
+    def _wrap(self, text: str, width: float) -> list[str]:
         lines: list[str] = []
         current: list[str] = []
         used = 0.0
