@@ -77,10 +77,6 @@ def _document(title: str, fonts: str) -> FPDF:
     folder = font_dir(fonts)
     for style, name in FONT_FILES.items():
         pdf.add_font(FONT, style, str(folder / name))
-        font = pdf.fonts[f"{FONT.lower()}{style}"]
-        # A line's encoding depends only on its text once its glyphs are in the subset,
-        # and a thousand letters repeat the same lines: encode each once.
-        font.encode_text = functools.lru_cache(maxsize=4096)(font.encode_text)
     pdf.set_title(title)
     pdf.set_creator("Guichet")
     pdf.set_auto_page_break(auto=False)
