@@ -40,6 +40,7 @@ from kernel.clock import paris_today
 from kernel.config import ProductConfig
 from kernel.errors import DomainError
 from kernel.extensions import db
+from kernel.wording import plural
 from messaging.compose import compose_email
 from messaging.compose import new_batch_id
 from messaging.models import Message
@@ -153,7 +154,8 @@ def notify(
         now=now,
         accounts=result.notified,
         school_id=school.id,
-        summary=f"{len(result.notified)} compte(s), {channel.value}"
+        summary=plural(len(result.notified), "compte")
+        + (", courrier" if channel == Channel.LETTER else ", courriel")
         + (", avec réinitialisation" if reset else ""),
         details={
             "channel": channel.value,
@@ -195,7 +197,7 @@ def letters_pdf(
         now=now,
         accounts=list(accounts.values()),
         school_id=school.id,
-        summary=f"{len(pages)} courrier(s)",
+        summary=plural(len(pages), "courrier"),
         details={"batch": batch.id},
     )
     return pdf.letters(pages, title="Courriers", fonts=product.pdf_font_dir)
@@ -362,7 +364,7 @@ def _audited_lines(kind, accounts, *, school, director, passwords, now):
         now=now,
         accounts=accounts,
         school_id=school.id,
-        summary=f"{kind}, {len(lines)} ligne(s)",
+        summary=f"{kind.upper()}, {plural(len(lines), 'ligne')}",
         details={"format": kind},
     )
     return lines

@@ -41,6 +41,7 @@ from accounts.passwords import generate_temporary_password
 from kernel.extensions import db
 from kernel.names import fold_name
 from kernel.names import folded_names
+from kernel.wording import plural
 from registry import feed
 from registry.models import Guardian
 from registry.models import GuardianPupil
@@ -115,7 +116,7 @@ def import_feed(
             "registry.imported",
             actor=audit.SYSTEM,
             now=now,
-            summary=f"{report.accounts_created} compte(s) créé(s)",
+            summary=plural(report.accounts_created, "compte créé", "comptes créés"),
             details=report.as_dict(),
         )
         db.session.commit()

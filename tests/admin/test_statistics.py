@@ -139,10 +139,10 @@ def test_nightly_command(console, dataset):
     runner = console.app.test_cli_runner()
     result = runner.invoke(args=["stats", "compute"])
     assert result.exit_code == 0, result.output
-    assert "Statistiques calculées pour 2 école(s)" in result.output
+    assert "Statistiques calculées pour 2 écoles" in result.output
     other = stats.of_school(console.other_school).data
     assert other["summary"]["activated"] == 1
     result = runner.invoke(args=["stats", "compute", "--school", "0311478N"])
-    assert "pour 1 école(s)" in result.output
+    assert "pour 1 école le" in result.output
     result = runner.invoke(args=["stats", "compute", "--school", "9999999Z"])
     assert result.exit_code != 0
