@@ -117,6 +117,26 @@ class Page:
     def last(self) -> int:
         return min(self.page * PAGE_SIZE, self.total)
 
+    @property
+    def links(self) -> list[int | None]:
+        return page_links(self.page, self.pages)
+
+
+def page_links(current: int, pages: int, *, around: int = 1) -> list[int | None]:
+    """The page numbers the pagination shows, None for an ellipsis: the first, the
+    last and the pages around the current one (1 … 4 5 6 … 11); a gap of a single
+    page shows that page rather than «…»."""
+    shown = {1, pages, *range(current - around, current + around + 1)}
+    numbers = sorted(n for n in shown if 1 <= n <= pages)
+    links: list[int | None] = []
+    for n in numbers:
+        if links and n - links[-1] == 2:
+            links.append(n - 1)
+        elif links and n - links[-1] > 2:
+            links.append(None)
+        links.append(n)
+    return links
+
 
 def has_email_expression():
     """SPEC §5: the account's confirmed email, else a registry email of its guardian records."""
