@@ -11,6 +11,9 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     INSTANCE_PATH=/var/lib/guichet \
     DSFR_DIST=/opt/dsfr/dist
+# DejaVu Sans, embedded in the console's letters and lists (admin/pdf.py).
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --home /app guichet && mkdir -p /var/lib/guichet && chown guichet /var/lib/guichet
 WORKDIR /app
 # Sources only (.dockerignore keeps out the venv, node_modules, instance data, tests).

@@ -118,7 +118,7 @@ def verify_password(
         and passwords.temporary_password_expired(
             account,
             today=today or paris_today(now),
-            validity_days=rules.temporary_password_validity_days,
+            validity_months=rules.temporary_password_validity_months,
         )
     ):
         raise TemporaryPasswordExpired()

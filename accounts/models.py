@@ -25,6 +25,7 @@ from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
 from kernel.extensions import db
+from kernel.folded_names import FoldedNames
 from registry.eligibility import legal_link_criteria
 from registry.models import Guardian
 from registry.models import GuardianPupil
@@ -76,9 +77,12 @@ ORIGIN_LABELS = {
 }
 
 
-class Account(db.Model):
+class Account(FoldedNames, db.Model):
     __tablename__ = "accounts"
-    __table_args__ = (Index("ix_accounts_names", "last_name", "first_name"),)
+    __table_args__ = (
+        Index("ix_accounts_names", "last_name", "first_name"),
+        Index("ix_accounts_folded_names", "folded_last_name", "folded_first_name"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     identifier: Mapped[str] = mapped_column(String(IDENTIFIER_MAX_LENGTH), unique=True)

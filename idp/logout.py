@@ -33,6 +33,7 @@ from kernel import jobs
 from kernel import request_ids
 from kernel.clock import utcnow
 from kernel.extensions import db
+from kernel.wording import plural
 from keys import services as keys
 
 log = logging.getLogger("guichet.logout")
@@ -135,7 +136,9 @@ def revoke_sessions(
         actor=audit.OPERATOR,
         now=now,
         school_id=school_id,
-        summary=f"{len(logins)} session(s), {count} jeton(s) révoqués",
+        summary=plural(len(logins), "session")
+        + ", "
+        + plural(count, "jeton révoqué", "jetons révoqués"),
         details={"school": school_uai, "all": everyone},
     )
     return len(logins), count, delivery_ids

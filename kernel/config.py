@@ -39,8 +39,9 @@ class Argon2Params:
 class AccountRules:
     """Deadlines of SPEC §4 and §6, kept configurable in one place."""
 
-    temporary_password_validity_days: int = 92  # "3 months"
-    activation_link_validity_days: int = 92
+    # Calendar months in Paris time (SPEC §4): issued on 7 December, valid through 7 March.
+    temporary_password_validity_months: int = 3
+    activation_link_validity_months: int = 3
     sms_code_validity_minutes: int = 30
     terms_version: str = "2026-09"
     # Lost identifier / password answer no sooner than this, found or not (no timing
@@ -100,6 +101,9 @@ class ProductConfig:
     name: str = "Guichet"
     service_url: str = "http://127.0.0.1:5000/"
     help_url: str = "http://127.0.0.1:5000/aide"
+    # Folder holding DejaVuSans.ttf and DejaVuSans-Bold.ttf for letters and lists;
+    # empty: the system's fonts-dejavu-core (admin/pdf.py).
+    pdf_font_dir: str = ""
 
 
 @dataclass(frozen=True)
@@ -210,8 +214,8 @@ class Settings:
                 parallelism=env.int("ARGON2_PARALLELISM", 1),
             ),
             accounts=AccountRules(
-                temporary_password_validity_days=env.int("TEMPORARY_PASSWORD_VALIDITY_DAYS", 92),
-                activation_link_validity_days=env.int("ACTIVATION_LINK_VALIDITY_DAYS", 92),
+                temporary_password_validity_months=env.int("TEMPORARY_PASSWORD_VALIDITY_MONTHS", 3),
+                activation_link_validity_months=env.int("ACTIVATION_LINK_VALIDITY_MONTHS", 3),
                 sms_code_validity_minutes=env.int("SMS_CODE_VALIDITY_MINUTES", 30),
                 terms_version=env.str("TERMS_VERSION", "2026-09"),
                 recovery_min_seconds=env.float("RECOVERY_MIN_SECONDS", 0.3),
@@ -259,6 +263,7 @@ class Settings:
                 name=env.str("PRODUCT_NAME", "Guichet"),
                 service_url=env.str("PRODUCT_SERVICE_URL", public_url + "/"),
                 help_url=env.str("PRODUCT_HELP_URL", public_url + "/aide"),
+                pdf_font_dir=env.str("PDF_FONT_DIR", ""),
             ),
             server=ServerConfig(
                 bind=env.str("WEB_BIND", ServerConfig.bind),

@@ -41,6 +41,8 @@ from accounts.passwords import PasswordService
 from accounts.passwords import generate_temporary_password
 from kernel.extensions import db
 from kernel.names import fold_name
+from kernel.names import folded_names
+from kernel.wording import plural
 from registry import feed
 from registry.models import Guardian
 from registry.models import GuardianPupil
@@ -60,6 +62,8 @@ PUPIL_COLUMNS = [
     "ine",
     "last_name",
     "first_name",
+    "folded_last_name",
+    "folded_first_name",
     "birth_date",
     "school_id",
     "class_id",
@@ -117,7 +121,7 @@ def import_feed(
             "registry.imported",
             actor=audit.SYSTEM,
             now=now,
-            summary=f"{report.accounts_created} compte(s) créé(s)",
+            summary=plural(report.accounts_created, "compte créé", "comptes créés"),
             details=report.as_dict(),
         )
         db.session.commit()
@@ -389,6 +393,7 @@ class _ImportRun:
                 "identifier": self.allocator.allocate(g.first_name, g.last_name),
                 "first_name": g.first_name,
                 "last_name": g.last_name,
+                **folded_names(g.last_name, g.first_name),
                 **initial,
                 "temporary_password_encrypted": self.passwords.box.encrypt(
                     generate_temporary_password()

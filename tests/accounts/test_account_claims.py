@@ -35,6 +35,8 @@ NOT_CLAIMED = {
     "created_at",
     "deleted_at",
     "merged_into_id",
+    "folded_last_name",  # the console's search key (kernel.names), not a claim
+    "folded_first_name",
 }
 REGISTRY_CONTACT = ("registry_email", "registry_mobile")
 
