@@ -43,6 +43,7 @@ from messaging import bp as messaging_bp
 from messaging.backends import build_transports
 from messaging.dispatch import setup_dispatch
 from messaging.worker import setup_worker
+from passkeys import bp as passkeys_bp
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "kernel" / "translations"
 
@@ -224,6 +225,7 @@ def setup_web(app: Flask, settings: Settings) -> None:
         enrollment_bp,
         enrollment_account_bp,
         federation_bp,
+        passkeys_bp,
         admin_bp,
     ):
         app.register_blueprint(blueprint)
