@@ -60,8 +60,11 @@ def sign_in_with_password(client, account, password: str = PASSWORD):
     page = client.get("/connexion")
     response = client.post(
         "/connexion",
-        data={"csrf_token": csrf_token(text(page)), "identifier": account.identifier,
-              "password": password},
+        data={
+            "csrf_token": csrf_token(text(page)),
+            "identifier": account.identifier,
+            "password": password,
+        },
     )
     assert response.status_code == 302, text(response)
     return response
