@@ -222,3 +222,14 @@ def test_next_is_followed_only_to_a_local_page(client, registered):
     options, token, _ = sign_in_options(client)
     response = post_assertion(client, registered.get(options), token, "https://evil.example/")
     assert response.status_code == 302 and response.location.endswith("/compte")
+
+
+def test_the_script_is_served_from_the_project(client):
+    """CSP `script-src 'self'`: the page's one script comes from us, no inline code."""
+    response = client.get("/passkeys/static/passkeys.js")
+    assert response.status_code == 200
+    assert response.mimetype in ("text/javascript", "application/javascript")
+    assert b"navigator.credentials.get" in response.data
+    assert b"navigator.credentials.create" in response.data
+    page = text(client.get("/connexion"))
+    assert "<script>" not in page and " onclick=" not in page
