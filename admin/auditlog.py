@@ -43,6 +43,10 @@ ACTION_LABELS = {
     "password.lock_lifted": "Blocage du mot de passe levé",
     "birth_date.lock_lifted": "Blocage de la date de naissance levé",
     "statistics.computed": "Statistiques calculées",
+    "passkey.added": "Clé d'accès ajoutée",
+    "passkey.renamed": "Clé d'accès renommée",
+    "passkey.removed": "Clé d'accès supprimée",
+    "passkey.sign_count_regressed": "Clé d'accès refusée (copie possible)",
 }
 
 
