@@ -70,6 +70,10 @@ ACTION_LABELS = {
     "director.unlocked": "Directeur débloqué",
     "director.signed_in": "Connexion à la console",
     "director.signed_out": "Déconnexion de la console",
+    "passkey.added": "Clé d'accès ajoutée",
+    "passkey.renamed": "Clé d'accès renommée",
+    "passkey.removed": "Clé d'accès supprimée",
+    "passkey.sign_count_regressed": "Clé d'accès refusée (copie possible)",
 }
 OTHER_ACTION = "Autre action"
 ACTOR_TYPES = {

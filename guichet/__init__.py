@@ -47,6 +47,7 @@ from messaging.backends import build_transports
 from messaging.backlog import setup_backlog
 from messaging.dispatch import setup_dispatch
 from messaging.worker import setup_worker
+from passkeys import bp as passkeys_bp
 from registry_import.metrics import setup_import_metrics
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "kernel" / "translations"
@@ -241,6 +242,7 @@ def setup_web(app: Flask, settings: Settings) -> None:
         enrollment_bp,
         enrollment_account_bp,
         federation_bp,
+        passkeys_bp,
         admin_bp,
     ):
         app.register_blueprint(blueprint)

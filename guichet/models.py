@@ -10,4 +10,5 @@ from federation import models as federation_models  # noqa: F401
 from idp import oauth_models as idp_oauth_models  # noqa: F401
 from keys import models as keys_models  # noqa: F401
 from messaging import models as messaging_models  # noqa: F401
+from passkeys import models as passkeys_models  # noqa: F401
 from registry import models as registry_models  # noqa: F401

@@ -26,6 +26,7 @@ log = logging.getLogger("guichet.web")
 bp = Blueprint("kernel", __name__, template_folder="templates")
 
 ACCOUNT_SECTIONS_KEY = "guichet.account_sections"
+SIGN_IN_SECTIONS_KEY = "guichet.sign_in_sections"
 
 
 @bp.route("/dsfr/<path:filename>")
@@ -146,3 +147,15 @@ def add_account_section(app: Flask, template: str) -> None:
 
 def account_sections() -> list[str]:
     return current_app.extensions.get(ACCOUNT_SECTIONS_KEY, [])
+
+
+def add_sign_in_section(app: Flask, template: str) -> None:
+    """An area offers another way in on the sign-in page (passkeys): the page includes
+    `template` (with `next_url` in its context) without naming the area that owns it."""
+    sections = app.extensions.setdefault(SIGN_IN_SECTIONS_KEY, [])
+    if template not in sections:
+        sections.append(template)
+
+
+def sign_in_sections() -> list[str]:
+    return current_app.extensions.get(SIGN_IN_SECTIONS_KEY, [])
