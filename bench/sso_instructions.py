@@ -36,6 +36,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def _bench_module():
+    os.environ.setdefault("SSO_BENCH_TIMEOUT", "600")
     spec = importlib.util.spec_from_file_location("sso_bench", HERE / "sso_bench.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -109,14 +110,14 @@ def main() -> int:
                     "code_verifier": verifier,
                 },
                 auth=provider.client,
-                timeout=30,
+                timeout=600,
             ).json()
             if upto == "token":
                 return
             http.get(
                 provider.meta["userinfo_endpoint"],
                 headers={"Authorization": f"Bearer {token['access_token']}"},
-                timeout=30,
+                timeout=600,
             )
 
         def per_flow(upto: str) -> float:

@@ -32,12 +32,25 @@ from kernel.extensions import db
 from kernel.extensions import limiter
 from kernel.runtime import settings
 from kernel.web import add_json_endpoints
+from kernel.web import add_machine_endpoints
 
 bp = Blueprint("idp", __name__, template_folder="templates")
 # The endpoints programs call: a malformed request gets a JSON error, not a page.
 bp.record_once(
     lambda state: add_json_endpoints(
         state.app, "idp.token", "idp.revoke", "idp.introspect", "idp.userinfo"
+    )
+)
+# …and they, with the keys and the metadata, skip the browser's shell (kernel.web.App).
+bp.record_once(
+    lambda state: add_machine_endpoints(
+        state.app,
+        "idp.token",
+        "idp.revoke",
+        "idp.introspect",
+        "idp.userinfo",
+        "idp.jwks",
+        "idp.discovery",
     )
 )
 
