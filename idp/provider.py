@@ -203,6 +203,15 @@ def _remember_service(login_session_id: str, client_id: int, *, now: dt.datetime
 
 class CodeGrant(grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = ALL_AUTH_METHODS
+    _validated_redirect_uri: str | None = None
+
+    def validate_authorization_request(self) -> str:
+        """Validated once per request: `get_consent_grant` validates it (with its hooks:
+        PKCE, nonce, prompt), and `create_authorization_response` would validate the
+        same grant again (docs/benchmarks.md). A refusal raised the first time."""
+        if self._validated_redirect_uri is None:
+            self._validated_redirect_uri = super().validate_authorization_request()
+        return self._validated_redirect_uri
 
     def generate_authorization_code(self) -> str:
         """256 bits from the CSPRNG in one call, where Authlib draws 48 characters one
