@@ -1,4 +1,4 @@
-# The production-shaped image: the service under gunicorn. `docker compose up`
+# The production-shaped image: the service under `guichet serve` (gunicorn). `docker compose up`
 # runs it with PostgreSQL, Redis, the message worker and a mail catcher.
 
 # The State design system, from the npm registry at build time (never committed).
@@ -19,6 +19,8 @@ RUN pip install --no-cache-dir -e .
 COPY --from=dsfr /build/node_modules/@gouvfr/dsfr/dist /opt/dsfr/dist
 USER guichet
 EXPOSE 8000
-# Migrate, then serve: one process per core, two threads each (measured in
-# docs/benchmarks.md, "Single sign-on"); they share nothing but PostgreSQL and Redis.
-CMD ["sh", "-c", "guichet db upgrade && exec gunicorn --workers ${WEB_CONCURRENCY:-2} --threads ${GUNICORN_THREADS:-2} --bind 0.0.0.0:8000 'guichet:create_app()'"]
+# `guichet serve` (docs/operations.md, «Serving»): gunicorn's gthread workers, one per
+# core unless WEB_WORKERS says otherwise, WEB_THREADS threads each. The schema is
+# migrated once per deployment, before the nodes start: `guichet db upgrade` (the
+# `migrate` service of docker-compose.yml), never by each node at once.
+CMD ["guichet", "serve", "--bind", "0.0.0.0:8000"]

@@ -2,7 +2,7 @@
 
 Migrates the SQLite database, loads the demo data once, then starts every
 process of the demo under one supervisor (Ctrl-C stops them all): the service
-under gunicorn, and its companions (`COMPANIONS`).
+under `guichet serve`, and its companions (`COMPANIONS`).
 """
 
 from __future__ import annotations
@@ -61,19 +61,10 @@ PREPARE_STEPS: list[list[str]] = [
 
 def main() -> int:
     prepare()
-    service = [
-        str(BIN / "gunicorn"),
-        "--workers",
-        "2",
-        "--threads",
-        "2",
-        "--bind",
-        f"{HOST}:{PORT}",
-        "--access-logfile",
-        "-",
-        "guichet:create_app()",
-    ]
-    processes = [("guichet", subprocess.Popen(service, cwd=ROOT))]
+    # The production server (`guichet serve`), two workers, requests logged.
+    service = [str(BIN / "guichet"), "serve", "--bind", f"{HOST}:{PORT}"]
+    server_env = {"WEB_WORKERS": "2", "WEB_ACCESS_LOG": "true", **os.environ}
+    processes = [("guichet", subprocess.Popen(service, cwd=ROOT, env=server_env))]
     processes += [(label, subprocess.Popen(argv, cwd=ROOT)) for label, argv in COMPANIONS]
     print(f"\nGuichet : http://{HOST}:{PORT}/   (Ctrl-C pour tout arrêter)\n", flush=True)
     try:

@@ -15,6 +15,7 @@ from redis import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from guichet import create_app
+from guichet.serving import serve_command
 
 DATABASE_FAILED = (
     "La base de données n'a pas répondu ou a refusé l'opération ({error}). Ce qui était en "
@@ -56,3 +57,7 @@ def _french(error: Exception) -> str:
 @click.group(cls=GuichetGroup, create_app=create_app)
 def main() -> None:
     """Guichet: operator commands."""
+
+
+# Not an application command: the server's workers build their own applications.
+main.add_command(serve_command)

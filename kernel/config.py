@@ -125,6 +125,27 @@ class OidcConfig:
 
 
 @dataclass(frozen=True)
+class ServerConfig:
+    """`guichet serve`: gunicorn's gthread workers (docs/operations.md, «Serving»).
+
+    Workers are processes (one per core by default: argon2id and the protocol are CPU
+    work a thread cannot share under the GIL); threads let a worker wait on PostgreSQL,
+    Redis or a slow client while another request computes."""
+
+    bind: str = "127.0.0.1:8000"
+    workers: int = 0  # 0: one per core this process may use
+    threads: int = 2
+    timeout_seconds: int = 30  # a worker silent this long is killed and replaced
+    graceful_timeout_seconds: int = 30  # SIGTERM/SIGHUP: requests in flight get this long
+    keepalive_seconds: int = 5
+    # A worker is replaced after this many requests (0: never), plus a random share of
+    # the jitter, so that the workers of a node never restart together.
+    max_requests: int = 20000
+    max_requests_jitter: int = 2000
+    access_log: bool = False
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str
     redis_url: str | None
@@ -140,6 +161,7 @@ class Settings:
     franceconnect: FranceConnectConfig = field(default_factory=FranceConnectConfig)
     product: ProductConfig = field(default_factory=ProductConfig)
     oidc: OidcConfig = field(default_factory=OidcConfig)
+    server: ServerConfig = field(default_factory=ServerConfig)
     # Connect and read timeout of every Redis client (limits, job queue, readiness): a
     # hung Redis delays a request by this much, after which limits fall back to memory.
     redis_timeout_seconds: float = 0.5
@@ -225,6 +247,21 @@ class Settings:
                 name=env.str("PRODUCT_NAME", "Guichet"),
                 service_url=env.str("PRODUCT_SERVICE_URL", public_url + "/"),
                 help_url=env.str("PRODUCT_HELP_URL", public_url + "/aide"),
+            ),
+            server=ServerConfig(
+                bind=env.str("WEB_BIND", ServerConfig.bind),
+                workers=env.int("WEB_WORKERS", 0),
+                threads=env.int("WEB_THREADS", ServerConfig.threads),
+                timeout_seconds=env.int("WEB_TIMEOUT", ServerConfig.timeout_seconds),
+                graceful_timeout_seconds=env.int(
+                    "WEB_GRACEFUL_TIMEOUT", ServerConfig.graceful_timeout_seconds
+                ),
+                keepalive_seconds=env.int("WEB_KEEPALIVE", ServerConfig.keepalive_seconds),
+                max_requests=env.int("WEB_MAX_REQUESTS", ServerConfig.max_requests),
+                max_requests_jitter=env.int(
+                    "WEB_MAX_REQUESTS_JITTER", ServerConfig.max_requests_jitter
+                ),
+                access_log=env.bool("WEB_ACCESS_LOG", False),
             ),
             oidc=OidcConfig(
                 issuer=env.str("OIDC_ISSUER", public_url).rstrip("/"),

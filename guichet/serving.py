@@ -1,0 +1,94 @@
+"""`guichet serve`: the production web server, started the same way everywhere
+(Dockerfile, docker-compose, the benchmarks, the multi-node tests), so that what is
+measured and tested is what runs.
+
+gunicorn through its application API (no shell string, no `gunicorn` command line to
+keep in step): gthread workers, one process per core by default, each building its
+own application after the fork, so no database connection or Redis socket is ever
+shared between processes. Signals are gunicorn's: SIGHUP replaces every worker
+gracefully (new processes, requests in flight finish), SIGTERM stops after the
+requests in flight (at most `WEB_GRACEFUL_TIMEOUT`), SIGINT/SIGQUIT at once.
+Settings: `kernel.config.ServerConfig` (`WEB_*`, docs/operations.md «Serving»);
+process hooks: `guichet.server_hooks`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+from guichet import create_app
+from guichet import server_hooks
+from kernel.config import ServerConfig
+
+SHARED_MEMORY = Path("/dev/shm")  # noqa: S108 - a tmpfs, for gunicorn's heartbeat files
+
+
+def server_options(config: ServerConfig, *, bind: str | None = None) -> dict[str, object]:
+    """gunicorn's settings for `config`; `bind` (the command's option) wins over WEB_BIND."""
+    options: dict[str, object] = {
+        "bind": [bind or config.bind],
+        "worker_class": "gthread",
+        "workers": config.workers or usable_cores(),
+        "threads": config.threads,
+        "timeout": config.timeout_seconds,
+        "graceful_timeout": config.graceful_timeout_seconds,
+        "keepalive": config.keepalive_seconds,
+        "max_requests": config.max_requests,
+        "max_requests_jitter": config.max_requests_jitter,
+        "accesslog": "-" if config.access_log else None,
+        "errorlog": "-",
+        "proc_name": "guichet",
+        # Each worker builds its own application: a SIGHUP gives every worker fresh
+        # connections, and no pool crosses a fork.
+        "preload_app": False,
+        **server_hooks.hooks(),
+    }
+    if SHARED_MEMORY.is_dir():
+        # The workers' heartbeat files in memory: a slow container disk never makes
+        # the master believe a busy worker is stuck (gunicorn only touches their mtime).
+        options["worker_tmp_dir"] = str(SHARED_MEMORY)
+    return options
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (a container's CPU set, not the host's)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+class GuichetServer(BaseApplication):
+    """gunicorn serving `create_app()`, configured from a dictionary, not argv."""
+
+    def __init__(self, options: dict[str, object]):
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for name, value in self.options.items():
+            self.cfg.set(name, value)
+
+    def load(self) -> Flask:
+        return create_app()
+
+
+@click.command("serve")
+@click.option(
+    "--bind",
+    metavar="HOST:PORT",
+    help="Adresse d'écoute (par défaut WEB_BIND, sinon 127.0.0.1:8000).",
+)
+def serve_command(bind: str | None) -> None:
+    """Serve Guichet in production (gunicorn, gthread workers; settings WEB_*).
+
+    The settings are read once here, by building the application before any worker
+    starts: a wrong setting stops the command with its message instead of making
+    every worker fail to boot in turn."""
+    settings = create_app().extensions["guichet.settings"]
+    GuichetServer(server_options(settings.server, bind=bind)).run()

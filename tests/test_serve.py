@@ -1,0 +1,124 @@
+"""`guichet serve` (issue 16): the production server, started for real on a free port.
+It answers its probes, a graceful reload (SIGHUP) replaces every worker without a
+failed request, and SIGTERM stops the master and every worker."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+import requests
+
+from guichet.serving import server_options
+from guichet.serving import usable_cores
+from kernel.config import ServerConfig
+from kernel.config import Settings
+from tests.served import ServedNode
+from tests.served import alive
+
+
+@pytest.fixture
+def node_env(base_config) -> dict[str, str]:
+    """The test database and settings, two workers of two threads."""
+    env = {k: str(v) for k, v in base_config.items() if k != "TESTING"}
+    return {**env, "WEB_WORKERS": "2", "WEB_THREADS": "2", "WEB_GRACEFUL_TIMEOUT": "10"}
+
+
+@pytest.fixture
+def node(node_env, tmp_path):
+    served = ServedNode(node_env, log=tmp_path / "serve.log")
+    yield served
+    served.close()
+
+
+def test_serve_answers_the_probes_with_the_workers_asked_for(node):
+    node.start()
+    assert requests.get(node.url + "/healthz", timeout=10).json() == {"status": "ok"}
+    assert requests.get(node.url + "/readyz", timeout=10).json()["database"] == "ok"
+    assert len(node.wait_workers(2)) == 2
+    assert f"Guichet serves on 127.0.0.1:{node.port}: 2 worker(s) × 2 thread(s)" in (
+        node.log_text()
+    )
+
+
+def test_sighup_replaces_every_worker_and_no_request_fails(node):
+    node.start()
+    first = node.wait_workers(2)
+    statuses: list[int | str] = []
+    stop = threading.Event()
+
+    def keep_asking():
+        with requests.Session() as http:
+            while not stop.is_set():
+                try:
+                    statuses.append(http.get(node.url + "/readyz", timeout=30).status_code)
+                except requests.RequestException as error:
+                    statuses.append(type(error).__name__)
+
+    asker = threading.Thread(target=keep_asking)
+    asker.start()
+    try:
+        time.sleep(0.3)
+        second = node.reload(workers=2)
+        node.wait_ready()
+        time.sleep(0.3)
+    finally:
+        stop.set()
+        asker.join(timeout=60)
+    assert not first & second
+    assert not any(alive(pid) for pid in first)
+    assert len(statuses) > 5
+    assert set(statuses) == {200}, statuses
+
+
+def test_sigterm_stops_the_master_and_every_worker(node):
+    node.start()
+    workers = node.wait_workers(2)
+    assert node.stop(timeout=30) == 0
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(alive(pid) for pid in workers)
+    with pytest.raises(requests.ConnectionError):
+        requests.get(node.url + "/healthz", timeout=5)
+
+
+def test_serve_defaults_one_worker_per_core_gthread_and_no_access_log(tmp_path):
+    settings = Settings.from_env({"SECRET_KEY": "x"}, tmp_path)
+    options = server_options(settings.server)
+    assert options["worker_class"] == "gthread"
+    assert options["workers"] == usable_cores()
+    assert options["accesslog"] is None
+    assert options["bind"] == ["127.0.0.1:8000"]
+    assert options["preload_app"] is False
+    assert options["max_requests_jitter"] > 0
+
+
+def test_serve_settings_come_from_web_variables_and_bind_wins(tmp_path):
+    environ = {
+        "SECRET_KEY": "x",
+        "WEB_BIND": "0.0.0.0:9000",
+        "WEB_WORKERS": "3",
+        "WEB_THREADS": "8",
+        "WEB_TIMEOUT": "45",
+        "WEB_GRACEFUL_TIMEOUT": "20",
+        "WEB_MAX_REQUESTS": "500",
+        "WEB_MAX_REQUESTS_JITTER": "50",
+        "WEB_ACCESS_LOG": "true",
+    }
+    config = Settings.from_env(environ, tmp_path).server
+    assert config == ServerConfig(
+        bind="0.0.0.0:9000",
+        workers=3,
+        threads=8,
+        timeout_seconds=45,
+        graceful_timeout_seconds=20,
+        max_requests=500,
+        max_requests_jitter=50,
+        access_log=True,
+    )
+    options = server_options(config, bind="127.0.0.1:8123")
+    assert options["bind"] == ["127.0.0.1:8123"]
+    assert (options["workers"], options["threads"], options["accesslog"]) == (3, 8, "-")
+    assert (options["timeout"], options["graceful_timeout"]) == (45, 20)
