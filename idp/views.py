@@ -83,6 +83,14 @@ sign_in_limit = limiter.shared_limit(
 )
 
 
+
+@limiter.request_filter
+def _authorization_by_get() -> bool:
+    """A GET to the authorization endpoint has no limit (the sign-in limit counts
+    posts): Flask-Limiter's bookkeeping is skipped on every single sign-on flow."""
+    return request.method == "GET" and request.endpoint == "idp.authorize"
+
+
 @bp.route("/connexion", methods=["GET", "POST"])
 @sign_in_limit
 def login():
