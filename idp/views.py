@@ -83,7 +83,6 @@ sign_in_limit = limiter.shared_limit(
 )
 
 
-
 @limiter.request_filter
 def _authorization_by_get() -> bool:
     """A GET to the authorization endpoint has no limit (the sign-in limit counts
