@@ -63,7 +63,6 @@ from kernel.extensions import db
 from kernel.secretbox import SecretBox
 from keys import services as keys
 
-
 _CHECKED = "https://checked.invalid/"  # OAuth2Request checks its uri again: passes
 
 
