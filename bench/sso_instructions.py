@@ -101,7 +101,7 @@ def main() -> int:
             if upto == "authorize":
                 return
             code = parse_qs(urlsplit(callback).query)["code"][0]
-            token = http.post(
+            response = http.post(
                 provider.meta["token_endpoint"],
                 data={
                     "grant_type": "authorization_code",
@@ -111,14 +111,19 @@ def main() -> int:
                 },
                 auth=provider.client,
                 timeout=600,
-            ).json()
+            )
+            if response.status_code != 200:
+                raise SystemExit(f"token answered {response.status_code}: {response.text}")
+            token = response.json()
             if upto == "token":
                 return
-            http.get(
+            info = http.get(
                 provider.meta["userinfo_endpoint"],
                 headers={"Authorization": f"Bearer {token['access_token']}"},
                 timeout=600,
             )
+            if info.status_code != 200:
+                raise SystemExit(f"userinfo answered {info.status_code}: {info.text}")
 
         def per_flow(upto: str) -> float:
             for dump in glob.glob(f"{out}/cg.*"):
