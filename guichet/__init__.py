@@ -35,6 +35,7 @@ from kernel import metrics
 from kernel import request_ids
 from kernel import web
 from kernel.config import Settings
+from kernel.db_pool import ping_idle_connections
 from kernel.error_pages import setup_error_pages
 from kernel.extensions import babel
 from kernel.extensions import csrf
@@ -56,7 +57,7 @@ TRANSLATIONS = Path(__file__).resolve().parent.parent / "kernel" / "translations
 def create_app(config: Mapping[str, object] | None = None) -> Flask:
     """Build the service. `config` overrides environment settings (tests, scripts)."""
     overrides = dict(config or {})
-    app = Flask(__name__, instance_path=str(_instance_path(overrides)))
+    app = web.App(__name__, instance_path=str(_instance_path(overrides)))
     environ = {**os.environ, **{k: str(v) for k, v in overrides.items() if v is not None}}
     settings = Settings.from_env(environ, Path(app.instance_path))
     setup_config(app, settings, overrides)
@@ -100,11 +101,12 @@ def setup_config(app: Flask, settings: Settings, overrides: Mapping[str, object]
 
 
 def _engine_options(url: str) -> dict:
-    """`pool_pre_ping`: a connection PostgreSQL dropped (a restart, a failover) is
-    replaced before a request uses it, so no request fails once the server is back."""
+    """A connection PostgreSQL dropped (a restart, a failover) is replaced before a
+    request uses it (kernel.db_pool pings connections idle for more than a second,
+    set up in `setup_database`), so no request fails once the server is back."""
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True, "pool_recycle": 300, "pool_size": 10, "max_overflow": 10}
+    return {"pool_recycle": 300, "pool_size": 10, "max_overflow": 10}
 
 
 def setup_logging(app: Flask, settings: Settings) -> None:
@@ -143,6 +145,9 @@ def setup_observability(app: Flask, settings: Settings) -> None:
 
 def setup_database(app: Flask) -> None:
     db.init_app(app)
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            ping_idle_connections(db.engine)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
 
@@ -177,6 +182,7 @@ def setup_security(app: Flask, settings: Settings) -> None:
     security_headers = tuple((name.lower(), name, value) for name, value in headers.items())
 
     @app.after_request
+    @web.for_machines_too
     def _security_headers(response):
         """Every response gets them, unless the view set its own (names read once)."""
         present = {name.lower() for name, _ in response.headers.items()}

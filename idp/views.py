@@ -33,12 +33,25 @@ from kernel.extensions import db
 from kernel.extensions import limiter
 from kernel.runtime import settings
 from kernel.web import add_json_endpoints
+from kernel.web import add_machine_endpoints
 
 bp = Blueprint("idp", __name__, template_folder="templates")
 # The endpoints programs call: a malformed request gets a JSON error, not a page.
 bp.record_once(
     lambda state: add_json_endpoints(
         state.app, "idp.token", "idp.revoke", "idp.introspect", "idp.userinfo"
+    )
+)
+# …and they, with the keys and the metadata, skip the browser's shell (kernel.web.App).
+bp.record_once(
+    lambda state: add_machine_endpoints(
+        state.app,
+        "idp.token",
+        "idp.revoke",
+        "idp.introspect",
+        "idp.userinfo",
+        "idp.jwks",
+        "idp.discovery",
     )
 )
 
@@ -70,6 +83,13 @@ sign_in_limit = limiter.shared_limit(
     exempt_when=lambda: "password" not in request.form,
     on_breach=lambda _limit: security_events.sign_in("password", "throttled"),
 )
+
+
+@limiter.request_filter
+def _authorization_by_get() -> bool:
+    """A GET to the authorization endpoint has no limit (the sign-in limit counts
+    posts): Flask-Limiter's bookkeeping is skipped on every single sign-on flow."""
+    return request.method == "GET" and request.endpoint == "idp.authorize"
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
