@@ -23,6 +23,7 @@ from flask import g
 from flask import request
 
 from kernel import request_ids
+from kernel.web import for_machines_too
 
 ACCESS_EVENT = "http.request"
 access_log = logging.getLogger("guichet.access")
@@ -101,10 +102,12 @@ def setup_access_log(app: Flask) -> None:
     app.after_request(_log_request)
 
 
+@for_machines_too
 def _start() -> None:
     g._access_start = time.perf_counter()
 
 
+@for_machines_too
 def _log_request(response: Response) -> Response:
     start = g.get("_access_start")
     rule = request.url_rule

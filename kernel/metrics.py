@@ -51,6 +51,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
 from kernel.extensions import db
+from kernel.web import for_machines_too
 
 log = logging.getLogger("guichet.metrics")
 
@@ -247,10 +248,12 @@ def _initialise_families() -> None:
 # -- per request (the hot path: two clock reads, two label look-ups) --------------------
 
 
+@for_machines_too
 def _start_timer() -> None:
     g._metrics_start = time.perf_counter()
 
 
+@for_machines_too
 def _count_response(response: Response) -> Response:
     start = g.get("_metrics_start")
     rule = request.url_rule

@@ -21,6 +21,8 @@ from flask import Flask
 from flask import Response
 from flask import request
 
+from kernel.web import for_machines_too
+
 HEADER = "X-Request-ID"
 # Letters, digits and a few separators, as load balancers and tracing systems make
 # them; anything else (or a huge value) is replaced rather than logged.
@@ -55,11 +57,13 @@ def setup_request_ids(app: Flask) -> None:
     app.teardown_request(_forget_id)
 
 
+@for_machines_too
 def _take_id() -> None:
     received = request.headers.get(HEADER, "")
     _current.set(received if ACCEPTED.fullmatch(received) else new_id())
 
 
+@for_machines_too
 def _return_id(response: Response) -> Response:
     request_id = _current.get()
     if request_id is not None:
@@ -67,6 +71,7 @@ def _return_id(response: Response) -> Response:
     return response
 
 
+@for_machines_too
 def _forget_id(_error: BaseException | None) -> None:
     """A worker thread serves the next request with the same context: start afresh."""
     _current.set(None)

@@ -171,3 +171,14 @@ def test_readiness_is_on_metrics_and_a_database_outage_fails_no_scrape(make_app)
     labels = {"method": "password", "outcome": "success"}
     assert ("guichet_sign_ins_total", tuple(sorted(labels.items()))) in samples
     assert not any(name == "guichet_messages_waiting" for name, _ in samples)
+
+
+def test_machine_endpoints_are_counted_and_carry_a_request_id(client):
+    """Token, userinfo, JWKS… skip the pages' shell for speed, never the counting."""
+    before = scrape(client)
+    answer = client.get("/jwks.json", headers={"X-Request-ID": "lb-0123456789abcdef"})
+    after = scrape(client)
+    assert answer.headers["X-Request-ID"] == "lb-0123456789abcdef"
+    key = {"endpoint": "idp.jwks", "method": "GET", "status": str(answer.status_code)}
+    previous = before.get(("guichet_http_requests_total", tuple(sorted(key.items()))), 0)
+    assert value(after, "guichet_http_requests_total", **key) == previous + 1
