@@ -20,6 +20,7 @@ WORKDIR /app
 COPY . .
 RUN pip install --no-cache-dir -e .
 COPY --from=dsfr /build/node_modules/@gouvfr/dsfr/dist /opt/dsfr/dist
+RUN python -m kernel.assets /opt/dsfr/dist
 USER guichet
 EXPOSE 8000
 # `guichet serve` (docs/operations.md, «Serving»): gunicorn's gthread workers, one per

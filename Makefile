@@ -6,7 +6,7 @@ PYTHON ?= python3
 BIN = $(VENV)/bin
 PYTEST_WORKERS ?= 2
 
-.PHONY: setup demo test lint messages
+.PHONY: setup demo demo-reset test lint messages screenshots
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -18,13 +18,24 @@ $(VENV)/.installed: pyproject.toml
 
 # The State design system comes from the npm registry at install time (never
 # committed). Its postinstall script only scaffolds new projects: skipped.
-node_modules/.installed: package.json package-lock.json
+# Its files the pages load are compressed once here (gzip, Brotli) for WhiteNoise.
+node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 	npm ci --ignore-scripts --no-audit --no-fund
+	$(BIN)/python -m kernel.assets node_modules/@gouvfr/dsfr/dist
 	touch $@
 
 ## Install everything, create the demo database, start the service and its companions.
 demo: setup
 	$(BIN)/python -m demo.runner
+
+## Fresh demo data without starting anything (`make demo` also starts afresh each time).
+demo-reset: setup
+	$(BIN)/python -m demo.runner --reset-only
+
+## Screenshots of every page state the browser tests reach, at 1280 and 375 px, in screenshots/.
+screenshots: setup
+	rm -rf screenshots
+	SCREENSHOTS=screenshots $(BIN)/python -m pytest tests/browser -n $(PYTEST_WORKERS) -q
 
 ## Install everything and run the whole test suite (SQLite, in-memory limits).
 test: setup lint

@@ -16,6 +16,7 @@ from demo.franceconnect import MockClient
 from demo.franceconnect import create_mock_app
 from demo.franceconnect import identities_from_demo
 from demo.franceconnect import load_identities
+from demo.services import demo_services
 from demo.services import ensure_registered
 from federation import client as fc_client
 from kernel import runtime
@@ -55,12 +56,66 @@ def seed_command(as_json: bool) -> None:
 
 @demo_group.command("services")
 @click.option("--host", default="127.0.0.1", show_default=True)
+@click.option(
+    "--file",
+    "services_file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="The services' settings (default: demo/services.json; make demo writes its ports).",
+)
 @with_appcontext
-def services_command(host: str) -> None:
+def services_command(host: str, services_file: str | None) -> None:
     """Register the two demo services of examples/ if missing (idempotent)."""
-    for name, registered in ensure_registered(host, now=utcnow()):
+    services = demo_services(Path(services_file) if services_file else None)
+    for name, registered in ensure_registered(host, now=utcnow(), services=services):
         click.echo(f"{name} : " + ("enregistré." if registered else "déjà enregistré."))
     db.session.commit()
+
+
+# What `make demo` prepares, in order: schema, demo data, signing keys (current +
+# next), the two demo services, the FranceConnect identity of the demo parent
+# activated through FranceConnect (so she signs in directly), the console statistics.
+# Each step is the `guichet` command of its area, found by name (no import of them).
+PREPARE_STEPS: list[tuple[tuple[str, ...], dict]] = [
+    (("db", "upgrade"), {"revision": "head"}),
+    (("demo", "seed"), {"as_json": False}),
+    (("keys", "ensure"), {}),
+    (("demo", "services"), {}),  # host and file: the options of `prepare`
+    (
+        ("franceconnect", "link"),
+        {
+            "identifier": None,
+            "registry_id": "DEMO-FC",
+            "sub": "fc-demo-aline-rousseau",
+            "skip_missing": True,
+        },
+    ),
+    (("stats", "compute"), {"uai": None}),
+]
+
+
+@demo_group.command("prepare")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option(
+    "--file",
+    "services_file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="The services' settings (default: demo/services.json).",
+)
+@click.pass_context
+def prepare_command(ctx: click.Context, host: str, services_file: str | None) -> None:
+    """Every step `make demo` prepares, in one process (each is idempotent), then the
+    credentials as one JSON object on the last line."""
+    root = ctx.find_root()
+    for path, arguments in PREPARE_STEPS:
+        command = root.command
+        for name in path:
+            command = command.get_command(root, name)
+        if path == ("demo", "services"):
+            arguments = {"host": host, "services_file": services_file}
+        ctx.invoke(command, **arguments)
+    ctx.invoke(seed_command, as_json=True)
 
 
 @demo_group.command("franceconnect")

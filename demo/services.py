@@ -12,15 +12,17 @@ from idp import clients
 SERVICES_FILE = Path(__file__).with_name("services.json")
 
 
-def demo_services() -> list[dict]:
-    return json.loads(SERVICES_FILE.read_text(encoding="utf-8"))
+def demo_services(path: Path | None = None) -> list[dict]:
+    return json.loads((path or SERVICES_FILE).read_text(encoding="utf-8"))
 
 
-def ensure_registered(host: str, *, now: dt.datetime) -> list[tuple[str, bool]]:
+def ensure_registered(
+    host: str, *, now: dt.datetime, services: list[dict] | None = None
+) -> list[tuple[str, bool]]:
     """Register the demo services missing in Guichet (idempotent); returns each
     service's name and whether it was registered now. The caller commits."""
     done = []
-    for service in demo_services():
+    for service in services if services is not None else demo_services():
         base = f"http://{host}:{service['port']}"
         try:
             clients.get_client(service["client_id"])

@@ -40,12 +40,16 @@ from joserfc.jwk import KeySet
 EVENT = "http://schemas.openid.net/event/backchannel-logout"
 
 PAGE = """<!doctype html>
-<html lang="fr"><head><meta charset="utf-8"><title>{{ name }}</title>
+<html lang="fr"><head><meta charset="utf-8"><title>{{ name }}</title><link rel="icon" href="data:,">
 <style>body{font-family:Marianne,Arial,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem}
 header{border-bottom:3px solid #000091;margin-bottom:1.5rem}
+header .title{font-size:1.75rem;font-weight:bold;margin:0}
 a.btn{background:#000091;color:#fff;padding:.5rem 1rem;text-decoration:none;display:inline-block}
 </style></head>
-<body><header><h1>{{ name }}</h1><p>Service de démonstration connecté à Guichet</p></header>
+<body><header><p class="title">Démonstration</p>
+<p>Service de démonstration connecté à Guichet</p></header>
+<main>
+<h1>{{ name }}</h1>
 {% if user %}
   <p>Bonjour <strong>{{ user.given_name }} {{ user.family_name }}</strong>.</p>
   {% if user.children %}<h2>Vos enfants</h2><ul>
@@ -60,6 +64,7 @@ a.btn{background:#000091;color:#fff;padding:.5rem 1rem;text-decoration:none;disp
   <p>Vous n'êtes pas connecté.</p>
   <p><a class="btn" href="{{ url_for('login') }}">Se connecter avec Guichet</a></p>
 {% endif %}
+</main>
 </body></html>"""
 
 

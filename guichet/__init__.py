@@ -241,6 +241,7 @@ def setup_web(app: Flask, settings: Settings) -> None:
         app.jinja_env.undefined = StrictUndefined
     app.jinja_env.globals["product"] = settings.product
     setup_error_pages(app)
+    web.setup_static_files(app, settings.dsfr_dist)
     for blueprint in (
         web.bp,
         messaging_bp,

@@ -73,6 +73,13 @@ def help_page():
     return render_template("idp/help.html")
 
 
+@bp.get("/conditions-generales")
+def terms_page():
+    """The terms of use parents accept on activation, SMS self-registration and
+    FranceConnect linking (SPEC §8): the version they accept is the one shown here."""
+    return render_template("idp/terms.html", version=settings().accounts.terms_version)
+
+
 # -- sign-in and sign-out ----------------------------------------------------------
 # One budget of sign-in posts per client address, whether the form is posted to
 # /connexion or straight to the authorization request.

@@ -65,6 +65,32 @@ def normalise_email(raw: str | None) -> str | None:
     return result.normalized.lower()
 
 
+# Regions dialled from France with a leading 0 (mainland and the overseas departments
+# and collectivities of the French numbering plan): shown as their parents write them.
+FRENCH_NUMBERING_PLAN = {"FR", "GP", "MQ", "GF", "RE", "YT", "PM", "BL", "MF"}
+
+
 def mask_mobile(e164: str) -> str:
-    """`+33612345678` → `+33 6 •• •• •• 78`: enough for the parent to recognise it."""
-    return f"{e164[:4]} {e164[4]} •• •• •• {e164[-2:]}" if len(e164) > 6 else "••"
+    """A number as the parent writes it, digits hidden but the first three and the last
+    two: `+33612345678` → `06 1• •• •• 78` (French numbers in the national form every
+    parent knows, others in the international form: `+32 4•• •• •• 56`). Enough to
+    recognise one's own number without showing it to whoever looks at the screen."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return "••"
+    if not phonenumbers.is_valid_number(number):
+        return "••"
+    national = phonenumbers.region_code_for_number(number) in FRENCH_NUMBERING_PLAN
+    style = phonenumbers.PhoneNumberFormat
+    text = phonenumbers.format_number(number, style.NATIONAL if national else style.INTERNATIONAL)
+    shown_first = 3 if national else len(str(number.country_code)) + 1
+    digits = sum(char.isdigit() for char in text)
+    masked, seen = [], 0
+    for char in text:
+        if char.isdigit():
+            seen += 1
+            hidden = shown_first < seen <= digits - 2
+            char = "•" if hidden else char
+        masked.append(char)
+    return "".join(masked)

@@ -5,8 +5,11 @@ the liveness and readiness probes, and the door every request passes (NUL bytes)
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 import sys
+from pathlib import Path
 
 from flask import Blueprint
 from flask import Flask
@@ -19,6 +22,7 @@ from flask.signals import request_tearing_down
 from prometheus_client.core import GaugeMetricFamily
 from redis import RedisError
 from sqlalchemy.exc import SQLAlchemyError
+from whitenoise import WhiteNoise
 
 from kernel import redis_client
 from kernel import runtime
@@ -26,7 +30,13 @@ from kernel.extensions import db
 
 log = logging.getLogger("guichet.web")
 
-bp = Blueprint("kernel", __name__, template_folder="templates")
+bp = Blueprint(
+    "kernel",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static/kernel",
+)
 
 ACCOUNT_SECTIONS_KEY = "guichet.account_sections"
 SIGN_IN_SECTIONS_KEY = "guichet.sign_in_sections"
@@ -35,9 +45,60 @@ SIGN_IN_SECTIONS_KEY = "guichet.sign_in_sections"
 bp.record_once(lambda state: add_machine_endpoints(state.app, "kernel.healthz", "kernel.readyz"))
 
 
-@bp.route("/dsfr/<path:filename>")
-def dsfr_asset(filename: str):
-    return send_from_directory(runtime.settings().dsfr_dist, filename, max_age=86400)
+# Static files: WhiteNoise serves them before Flask sees the request, gzip or Brotli
+# when the browser accepts it (the files compressed once by `make setup`). The DSFR's
+# addresses carry its version (/dsfr/1.15.3/…), so a browser keeps them a year and an
+# upgrade changes every address; Guichet's own few files are kept an hour.
+VERSIONED_MAX_AGE = 365 * 24 * 3600
+STATIC_MAX_AGE = 3600
+STATIC_FOLDER = Path(__file__).resolve().parent / "static"
+
+
+def dsfr_version(dist: Path) -> str:
+    """The installed DSFR's version (its package.json beside `dist/`)."""
+    try:
+        return json.loads((dist.parent / "package.json").read_text(encoding="utf-8"))["version"]
+    except (OSError, ValueError, KeyError):
+        return "dev"
+
+
+def setup_static_files(app: Flask, dist: Path) -> None:
+    version = dsfr_version(dist)
+    app.extensions["guichet.dsfr_version"] = version
+    served = _static_server(app.wsgi_app, version)
+    # The files found by one scan per process (2,500 in the DSFR: most of a second),
+    # not one per application built (the tests build hundreds).
+    served.files = _catalogue(str(dist), version).files
+    app.wsgi_app = served
+
+
+def _static_server(application, version: str) -> WhiteNoise:
+    prefix = f"/dsfr/{version}/"
+    return WhiteNoise(
+        application,
+        max_age=STATIC_MAX_AGE,
+        immutable_file_test=lambda _path, url: url.startswith(prefix),
+    )
+
+
+@functools.cache
+def _catalogue(dist: str, version: str) -> WhiteNoise:
+    files = _static_server(None, version)
+    files.add_files(dist, prefix=f"/dsfr/{version}/")
+    files.add_files(str(STATIC_FOLDER), prefix=bp.static_url_path + "/")
+    return files
+
+
+@bp.app_url_defaults
+def _dsfr_version(endpoint: str, values: dict) -> None:
+    if endpoint == "kernel.dsfr_asset":
+        values.setdefault("version", current_app.extensions.get("guichet.dsfr_version", "dev"))
+
+
+@bp.route("/dsfr/<version>/<path:filename>")
+def dsfr_asset(version: str, filename: str):
+    """Only reached for a file WhiteNoise does not know (none in a normal install)."""
+    return send_from_directory(runtime.settings().dsfr_dist, filename, max_age=STATIC_MAX_AGE)
 
 
 @bp.get("/healthz")

@@ -63,6 +63,7 @@ class MockState:
 def register(app: Flask) -> None:
     """Route the endpoints below (each endpoint is named after its function)."""
     app.after_request(_headers)
+    app.add_url_rule("/", view_func=home, methods=["GET"])
     app.add_url_rule("/.well-known/openid-configuration", view_func=discovery, methods=["GET"])
     app.add_url_rule("/api/v2/jwks", view_func=jwks, methods=["GET"])
     app.add_url_rule("/api/v2/authorize", view_func=authorize, methods=["GET"])
@@ -74,6 +75,12 @@ def register(app: Flask) -> None:
 
 
 # -- endpoints ----------------------------------------------------------------------
+def home():
+    """The address the README gives: what this mock is and its test identities (one
+    signs in from Guichet's «S'identifier avec FranceConnect» button, not from here)."""
+    return render_template("mock/home.html", identities=list(_cfg("MOCK_IDENTITIES").values()))
+
+
 def discovery():
     """OpenID Connect Discovery, with FranceConnect v2's paths."""
     return jsonify(

@@ -168,3 +168,11 @@ def test_the_cli_offers_the_mock(runner):
     result = runner.invoke(demo_group, ["franceconnect", "--help"])
     assert result.exit_code == 0
     assert "--port" in result.output and "--demo-json" in result.output
+
+
+def test_the_address_the_readme_gives_answers_a_page_of_the_test_identities(browser):
+    response = browser.get("/")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "<main>" in page and "<h1>FranceConnect simulé</h1>" in page
+    assert "S'identifier avec FranceConnect" in page and "Camille Lefèvre" in page
