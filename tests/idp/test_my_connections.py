@@ -20,9 +20,7 @@ def refresh(provider, client, refresh_token):
     )
 
 
-def test_ending_the_other_sessions_revokes_and_signs_their_services_out(
-    provider, parent, receiver
-):
+def test_ending_the_other_sessions_revokes_and_signs_their_services_out(provider, parent, receiver):
     client = provider.add_client(name="Livret", backchannel_logout_uri=receiver.url)
     home, phone = provider.sign_in(parent), provider.sign_in(parent)
     token = provider.code_flow(phone, provider.rp(*client, scope="openid offline_access"))
