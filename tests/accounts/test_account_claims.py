@@ -35,6 +35,7 @@ NOT_CLAIMED = {
     "created_at",
     "deleted_at",
     "merged_into_id",
+    "new_device_alerts",  # «Mes connexions» (issue 17)
 }
 REGISTRY_CONTACT = ("registry_email", "registry_mobile")
 
