@@ -64,4 +64,5 @@ def send_activation_email(account: Account, email: str, *, now: dt.datetime):
             **product_context(),
         },
         now=now,
+        account_id=account.id,
     )

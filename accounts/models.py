@@ -110,6 +110,9 @@ class Account(FoldedNames, db.Model):
     email_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     mobile: Mapped[str | None] = mapped_column(String(20), index=True)
     mobile_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Issue 17: an email when a sign-in comes from a browser never seen on the account
+    # (accounts.devices); the parent turns it on in «Mes connexions».
+    new_device_alerts: Mapped[bool] = mapped_column(Boolean, default=False)
 
     terms_version: Mapped[str | None] = mapped_column(String(20))
     terms_accepted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)

@@ -140,7 +140,14 @@ def notify(
         if channel == Channel.EMAIL:
             context = letter_context(account, school=school, password=password, product=product)
             result.messages.append(
-                compose_email(email, letter, context, now=now, batch_id=message_batch)
+                compose_email(
+                    email,
+                    letter,
+                    context,
+                    now=now,
+                    batch_id=message_batch,
+                    account_id=account.id,
+                )
             )
     batch.items = items
     batch.message_batch_id = message_batch

@@ -138,7 +138,13 @@ def request_reset_by_email(identifier: str, email: str, *, now: dt.datetime) -> 
     context = {"identifier": account.identifier, **product_context()}
     if not activated:
         activating = account.state == AccountState.ACTIVATING
-        compose_email(email, template, {**context, "activating": activating}, now=now)
+        compose_email(
+            email,
+            template,
+            {**context, "activating": activating},
+            now=now,
+            account_id=account.id,
+        )
         if activating:
             activation_email.send_activation_email(account, account.email or email, now=now)
         return
@@ -154,6 +160,7 @@ def request_reset_by_email(identifier: str, email: str, *, now: dt.datetime) -> 
             "minutes": int(RESET_LINK_VALIDITY.total_seconds() // 60),
         },
         now=now,
+        account_id=account.id,
     )
 
 
@@ -170,7 +177,12 @@ def request_reset_by_sms(identifier: str, *, now: dt.datetime, secret: str, prod
     if account.state != AccountState.ACTIVATED:
         if not _recently_sent(mobile, "account_not_activated", now=now):
             compose_sms(
-                mobile, "account_not_activated", product_context(), now=now, immediate=False
+                mobile,
+                "account_not_activated",
+                product_context(),
+                now=now,
+                immediate=False,
+                account_id=account.id,
             )
             if account.state == AccountState.ACTIVATING and account.email:
                 activation_email.send_activation_email(account, account.email, now=now)

@@ -1,5 +1,6 @@
 """Import every model module so that SQLAlchemy's metadata (and Alembic) sees all tables."""
 
+from accounts import devices as accounts_devices  # noqa: F401
 from accounts import email_links as accounts_email_links  # noqa: F401
 from accounts import models as accounts_models  # noqa: F401
 from accounts import sessions as idp_sessions  # noqa: F401

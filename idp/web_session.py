@@ -13,6 +13,7 @@ import datetime as dt
 import functools
 from urllib.parse import urlsplit
 
+from flask import after_this_request
 from flask import current_app
 from flask import g
 from flask import redirect
@@ -20,8 +21,11 @@ from flask import request
 from flask import session
 from flask import url_for
 
+from accounts import devices
 from accounts import sessions
+from accounts import user_agents
 from accounts.models import Account
+from kernel import runtime
 from kernel.clock import utcnow
 from kernel.extensions import db
 
@@ -44,12 +48,42 @@ def sign_in(
     # rendered after the sign-in (the consent page) must carry the new session's one.
     g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
     login = sessions.open_session(
-        account, now=now, amr=amr, acr=acr, upstream_id_token=upstream_id_token
+        account,
+        now=now,
+        amr=amr,
+        acr=acr,
+        upstream_id_token=upstream_id_token,
+        user_agent=request.headers.get("User-Agent"),
+        network=user_agents.approximate_network(request.remote_addr),
     )
+    _remember_browser(account, now=now)
     session[SESSION_KEY] = login.id
     session.permanent = False
     g.login = login
     return login
+
+
+def _remember_browser(account: Account, *, now: dt.datetime) -> None:
+    """Issue 17: the browser's long-lived cookie tells a new browser from a known one
+    (accounts.devices); it is (re)set on the response of the sign-in."""
+    recognition = devices.note_sign_in(
+        account,
+        request.cookies.get(devices.DEVICE_COOKIE),
+        user_agent=request.headers.get("User-Agent"),
+        now=now,
+    )
+
+    @after_this_request
+    def _set_device_cookie(response):
+        response.set_cookie(
+            devices.DEVICE_COOKIE,
+            recognition.token,
+            max_age=int(devices.DEVICE_COOKIE_LIFETIME.total_seconds()),
+            httponly=True,
+            secure=runtime.settings().secure_cookies,
+            samesite="Lax",
+        )
+        return response
 
 
 def current_login() -> sessions.LoginSession | None:

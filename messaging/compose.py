@@ -47,6 +47,7 @@ def compose_email(
     now: dt.datetime,
     batch_id: str | None = None,
     immediate: bool | None = None,
+    account_id: int | None = None,
 ) -> Message:
     subject = render_template(f"messages/{template}.subject.txt", **context).strip()
     body = render_template(f"messages/{template}.txt", **context)
@@ -55,6 +56,7 @@ def compose_email(
     except TemplateNotFound:
         html = None
     message = _add(Channel.EMAIL, to.strip().lower(), template, subject, body, html, now, batch_id)
+    message.account_id = account_id
     _remember(message, immediate=immediate)
     return message
 
@@ -67,10 +69,12 @@ def compose_sms(
     now: dt.datetime,
     batch_id: str | None = None,
     immediate: bool | None = None,
+    account_id: int | None = None,
 ) -> Message:
     body = render_template(f"messages/{template}.sms.txt", **context).strip()
     recipient = normalise_mobile(to_e164) or to_e164.strip()
     message = _add(Channel.SMS, recipient, template, "", body, None, now, batch_id)
+    message.account_id = account_id
     _remember(message, immediate=immediate)
     return message
 

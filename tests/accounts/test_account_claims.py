@@ -37,6 +37,7 @@ NOT_CLAIMED = {
     "merged_into_id",
     "folded_last_name",  # the console's search key (kernel.names), not a claim
     "folded_first_name",
+    "new_device_alerts",  # «Mes connexions» (issue 17)
 }
 REGISTRY_CONTACT = ("registry_email", "registry_mobile")
 
