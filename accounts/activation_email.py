@@ -54,4 +54,5 @@ def send_activation_email(account: Account, email: str, *, now: dt.datetime):
             **product_context(),
         },
         now=now,
+        locale=account.locale,
     )

@@ -107,6 +107,9 @@ class Account(db.Model):
     mobile: Mapped[str | None] = mapped_column(String(20), index=True)
     mobile_verified: Mapped[bool] = mapped_column(Boolean, default=False)
 
+    # The language of the parent's emails and SMS (kernel.languages); None: French.
+    locale: Mapped[str | None] = mapped_column(String(8))
+
     terms_version: Mapped[str | None] = mapped_column(String(20))
     terms_accepted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
