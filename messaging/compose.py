@@ -29,8 +29,8 @@ from flask_babel import force_locale
 from jinja2 import TemplateNotFound
 
 from kernel.contact import normalise_mobile
-from kernel.languages import message_locale
 from kernel.extensions import db
+from kernel.languages import message_locale
 from messaging.models import Channel
 from messaging.models import Message
 from messaging.models import MessageStatus
