@@ -14,12 +14,15 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from accounts import activation_email
 from accounts.models import AccountState
+from admin import services as console
 from idp import clients
 from kernel import languages
+from kernel import runtime
 from kernel.clock import utcnow
 from kernel.extensions import db
 from messaging.models import Message
 from tests import factories
+from tests.admin.conftest import make_director
 
 START = dt.datetime(2026, 11, 24, 9, 30)
 ENGLISH = {"Accept-Language": "en-GB,en;q=0.9,fr;q=0.5"}
@@ -171,6 +174,26 @@ def test_the_console_stays_french_for_an_english_browser_and_choice(client):
     assert "Sign in" not in page(response)
     assert client.get("/admin/nulle-part", headers=ENGLISH).status_code == 404
     assert heading(client.get("/admin/nulle-part", headers=ENGLISH)) == "Page introuvable"
+
+
+def test_the_consoles_emailed_letter_stays_french_for_an_english_parent(app, school):
+    """C02 is the annex's letter: French whatever the parent's or director's language."""
+    with app.test_request_context("/admin/comptes/1/notifier", headers=ENGLISH):
+        account = factories.make_family(school)[0].account
+        account.email, account.locale = "parent@example.org", "en"
+        result = console.notify(
+            [account],
+            channel=console.Channel.EMAIL,
+            reset=True,
+            school=school,
+            director=make_director(schools=[school]),
+            passwords=runtime.passwords(),
+            product=runtime.settings().product,
+            now=START,
+        )
+        letter = result.messages[0]
+        assert letter.subject.startswith("Mise à disposition de services en ligne")
+        assert "Identifiant :" in letter.body and 'lang="fr"' in letter.html
 
 
 # --- The account keeps the language -------------------------------------------
