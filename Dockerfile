@@ -18,7 +18,7 @@ RUN useradd --system --home /app guichet && mkdir -p /var/lib/guichet && chown g
 WORKDIR /app
 # Sources only (.dockerignore keeps out the venv, node_modules, instance data, tests).
 COPY . .
-RUN pip install --no-cache-dir -e .
+RUN pip install --no-cache-dir -e . && pybabel compile -d kernel/translations
 COPY --from=dsfr /build/node_modules/@gouvfr/dsfr/dist /opt/dsfr/dist
 RUN python -m kernel.assets /opt/dsfr/dist
 USER guichet

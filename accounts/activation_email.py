@@ -65,4 +65,5 @@ def send_activation_email(account: Account, email: str, *, now: dt.datetime):
         },
         now=now,
         account_id=account.id,
+        locale=account.locale,
     )

@@ -114,6 +114,9 @@ class Account(FoldedNames, db.Model):
     # (accounts.devices); the parent turns it on in «Mes connexions».
     new_device_alerts: Mapped[bool] = mapped_column(Boolean, default=False)
 
+    # The language of the parent's emails and SMS (kernel.languages); None: French.
+    locale: Mapped[str | None] = mapped_column(String(8))
+
     terms_version: Mapped[str | None] = mapped_column(String(20))
     terms_accepted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 

@@ -76,12 +76,20 @@ def request_email_change(account: Account, new_email: str, *, now: dt.datetime) 
             {**context, "link": external_url("account.confirm_email", token=token)},
             now=now,
             account_id=account.id,
+            locale=account.locale,
         )
     ]
     old = account.contact_email()
     if old and old != new_email:
         composed.append(
-            compose_email(old, "email_change_notice", context, now=now, account_id=account.id)
+            compose_email(
+                old,
+                "email_change_notice",
+                context,
+                now=now,
+                account_id=account.id,
+                locale=account.locale,
+            )
         )
     audit.record(
         "account.email_change_requested",
@@ -112,6 +120,7 @@ def resend_email_change(account: Account, *, now: dt.datetime) -> Message:
         },
         now=now,
         account_id=account.id,
+        locale=account.locale,
     )
 
 

@@ -98,7 +98,13 @@ def send_identifiers_by_email(email: str, *, now: dt.datetime) -> None:
     """Every identifier attached to the address (families share one, SPEC §5)."""
     found = accounts_for_email(email)
     if found and not _recently_sent(email, "lost_identifier", now=now):
-        compose_email(email, "lost_identifier", {"accounts": found, **product_context()}, now=now)
+        compose_email(
+            email,
+            "lost_identifier",
+            {"accounts": found, **product_context()},
+            now=now,
+            locale=found[0].locale,
+        )
 
 
 def send_identifiers_by_sms(mobile: str, *, now: dt.datetime) -> None:
@@ -110,6 +116,7 @@ def send_identifiers_by_sms(mobile: str, *, now: dt.datetime) -> None:
             {"identifiers": [a.identifier for a in found], **product_context()},
             now=now,
             immediate=False,
+            locale=found[0].locale,
         )
 
 
@@ -144,6 +151,7 @@ def request_reset_by_email(identifier: str, email: str, *, now: dt.datetime) -> 
             {**context, "activating": activating},
             now=now,
             account_id=account.id,
+            locale=account.locale,
         )
         if activating:
             activation_email.send_activation_email(account, account.email or email, now=now)
@@ -161,6 +169,7 @@ def request_reset_by_email(identifier: str, email: str, *, now: dt.datetime) -> 
         },
         now=now,
         account_id=account.id,
+        locale=account.locale,
     )
 
 
@@ -183,6 +192,7 @@ def request_reset_by_sms(identifier: str, *, now: dt.datetime, secret: str, prod
                 now=now,
                 immediate=False,
                 account_id=account.id,
+                locale=account.locale,
             )
             if account.state == AccountState.ACTIVATING and account.email:
                 activation_email.send_activation_email(account, account.email, now=now)

@@ -30,6 +30,7 @@ from guichet.cli import register_commands
 from idp.provider import setup_provider
 from idp.views import bp as idp_bp
 from kernel import jobs
+from kernel import languages
 from kernel import logs
 from kernel import metrics
 from kernel import request_ids
@@ -211,7 +212,10 @@ def setup_babel(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "fr")
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Paris")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
-    babel.init_app(app)
+    babel.init_app(app, locale_selector=languages.select_locale)
+    # The directors' console (and its letters) and the development outbox stay French.
+    languages.keep_french(app, "admin", "/admin")
+    languages.keep_french(app, "messaging", "/dev")
 
 
 def setup_services(app: Flask, settings: Settings) -> None:
@@ -244,6 +248,7 @@ def setup_web(app: Flask, settings: Settings) -> None:
     web.setup_static_files(app, settings.dsfr_dist)
     for blueprint in (
         web.bp,
+        languages.bp,
         messaging_bp,
         idp_bp,
         enrollment_bp,

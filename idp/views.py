@@ -26,6 +26,7 @@ from idp.sign_in_form import password_sign_in
 from idp.sign_in_form import sign_in_page
 from idp.web_session import current_login
 from idp.web_session import safe_next
+from kernel import languages
 from kernel import security_events
 from kernel.clock import utcnow
 from kernel.extensions import csrf
@@ -262,7 +263,7 @@ def provider_metadata() -> dict:
         "request_uri_parameter_supported": False,
         "prompt_values_supported": ["none", "login", "consent"],
         "acr_values_supported": ["eidas1"],
-        "ui_locales_supported": ["fr"],
+        "ui_locales_supported": list(languages.LANGUAGES),
         "backchannel_logout_supported": True,
         "backchannel_logout_session_supported": True,
         "authorization_response_iss_parameter_supported": True,

@@ -24,7 +24,9 @@ from flask import url_for
 from accounts import devices
 from accounts import sessions
 from accounts import user_agents
+from accounts.languages import remember_language
 from accounts.models import Account
+from kernel import languages
 from kernel import runtime
 from kernel.clock import utcnow
 from kernel.extensions import db
@@ -43,6 +45,7 @@ def sign_in(
     upstream_id_token: str | None = None,
 ) -> sessions.LoginSession:
     """Open a server-side session and bind this browser to it (caller commits)."""
+    journey_language = languages.journey_choice()
     session.clear()
     # The CSRF token cached for this request belonged to the cleared session: a form
     # rendered after the sign-in (the consent page) must carry the new session's one.
@@ -60,6 +63,8 @@ def sign_in(
     session[SESSION_KEY] = login.id
     session.permanent = False
     g.login = login
+    languages.continue_journey(journey_language)
+    _adopt_language(account)
     return login
 
 
@@ -84,6 +89,27 @@ def _remember_browser(account: Account, *, now: dt.datetime) -> None:
             samesite="Lax",
         )
         return response
+
+
+def _adopt_language(account: Account) -> None:
+    """The person's choice in this browser goes on the account (its emails and SMS);
+    without one, the account's language becomes this browser's; an account without a
+    language takes the one its pages were read in (`ui_locales`, the browser's)."""
+    chosen = languages.person_choice()
+    if chosen is not None:
+        remember_language(account, chosen)
+    elif languages.supported(account.locale):
+        languages.remember(account.locale)
+    else:
+        remember_language(account, languages.current())
+
+
+@languages.language_chosen.connect
+def _keep_on_account(_sender, code: str, **_extra) -> None:
+    """The header's switch, used while signed in, changes the account's language."""
+    account = current_account()
+    if account is not None:
+        remember_language(account, code)
 
 
 def current_login() -> sessions.LoginSession | None:

@@ -32,6 +32,7 @@ NOT_CLAIMED = {
     "last_login_at",
     "terms_version",
     "terms_accepted_at",
+    "locale",
     "created_at",
     "deleted_at",
     "merged_into_id",
