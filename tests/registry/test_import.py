@@ -359,7 +359,7 @@ def test_the_import_is_audited(app_ctx, tmp_path):
 
     run_import(family_feed().write(tmp_path / "feed"))
     event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "registry.imported"))
-    assert event.summary == "2 compte(s) créé(s)"
+    assert event.summary == "2 comptes créés"
 
 
 # -- command line --------------------------------------------------------------------
