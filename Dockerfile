@@ -11,11 +11,14 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     INSTANCE_PATH=/var/lib/guichet \
     DSFR_DIST=/opt/dsfr/dist
+# DejaVu Sans, embedded in the console's letters and lists (admin/pdf.py).
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --home /app guichet && mkdir -p /var/lib/guichet && chown guichet /var/lib/guichet
 WORKDIR /app
 # Sources only (.dockerignore keeps out the venv, node_modules, instance data, tests).
 COPY . .
-RUN pip install --no-cache-dir -e .
+RUN pip install --no-cache-dir -e . && pybabel compile -d kernel/translations
 COPY --from=dsfr /build/node_modules/@gouvfr/dsfr/dist /opt/dsfr/dist
 RUN python -m kernel.assets /opt/dsfr/dist
 USER guichet

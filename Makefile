@@ -6,9 +6,9 @@ PYTHON ?= python3
 BIN = $(VENV)/bin
 PYTEST_WORKERS ?= 2
 
-.PHONY: setup demo demo-reset test lint messages screenshots
+.PHONY: setup demo demo-reset test lint messages screenshots catalogues
 
-setup: $(VENV)/.installed node_modules/.installed
+setup: $(VENV)/.installed node_modules/.installed catalogues
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,16 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-## Extract the French source strings into kernel/translations/messages.pot (for English and others).
+# The language catalogues (docs/languages.md): French is the source, each
+# kernel/translations/<code>/LC_MESSAGES/messages.po is committed, the compiled
+# .mo files are made here at install, never committed.
+TRANSLATIONS = kernel/translations
+catalogues: $(VENV)/.installed
+	$(BIN)/pybabel compile -d $(TRANSLATIONS)
+
+## Extract the French source strings, add the new ones (empty) to every catalogue, compile.
+## Then fill the empty msgstr; tests/test_catalogues.py lists the parent-facing ones left.
 messages: setup
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o kernel/translations/messages.pot --ignore-dirs='.venv node_modules' .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o $(TRANSLATIONS)/messages.pot --ignore-dirs='.venv node_modules tests bench examples' .
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --ignore-obsolete
+	$(BIN)/pybabel compile -d $(TRANSLATIONS)

@@ -13,6 +13,9 @@ from accounts.errors import ForbiddenTransition
 from accounts.models import Account
 from accounts.models import AccountState
 from kernel import runtime
+from kernel.clock import months_after
+from kernel.clock import paris_midnight
+from kernel.clock import paris_today
 from kernel.errors import DomainError
 from kernel.web import external_url
 from kernel.web import product_context
@@ -22,6 +25,13 @@ from messaging.compose import compose_email
 class NoEmail(DomainError):
     code = "no_email"
     message = _l("Aucune adresse électronique n'est renseignée pour ce compte.")
+
+
+def activation_link_expiry(now: dt.datetime, months: int) -> dt.datetime:
+    """SPEC §4: a link sent on 7 December works through 7 March (calendar months,
+    Paris time) and stops at the first moment of 8 March, the day «expiré le» names."""
+    last_day = months_after(paris_today(now), months)
+    return paris_midnight(last_day + dt.timedelta(days=1))
 
 
 def send_activation_email(account: Account, email: str, *, now: dt.datetime):
@@ -43,7 +53,7 @@ def send_activation_email(account: Account, email: str, *, now: dt.datetime):
         email_links.ACTIVATION,
         address,
         now=now,
-        validity=dt.timedelta(days=rules.activation_link_validity_days),
+        validity=activation_link_expiry(now, rules.activation_link_validity_months) - now,
     )
     return compose_email(
         address,
@@ -54,4 +64,6 @@ def send_activation_email(account: Account, email: str, *, now: dt.datetime):
             **product_context(),
         },
         now=now,
+        account_id=account.id,
+        locale=account.locale,
     )

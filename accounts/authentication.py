@@ -21,6 +21,7 @@ from accounts import throttle
 from accounts.models import Account
 from accounts.models import AccountState
 from accounts.passwords import PasswordService
+from kernel import security_events
 from kernel.clock import paris_today
 from kernel.config import AccountRules
 from kernel.errors import DomainError
@@ -67,9 +68,19 @@ def authenticate(
     rules: AccountRules,
     today: dt.date,
 ) -> SignInResult:
-    account = verify_password(
-        identifier, password, now=now, passwords=passwords, rules=rules, today=today
-    )
+    """A parent's password sign-in: `verify_password`, counted and logged as a
+    sign-in (the merge and the profile check a password without signing in)."""
+    try:
+        account = verify_password(
+            identifier, password, now=now, passwords=passwords, rules=rules, today=today
+        )
+    except (throttle.TooManyAttempts, throttle.JourneyLocked):
+        security_events.sign_in("password", "throttled")
+        raise
+    except DomainError:
+        security_events.sign_in("password", "failure")
+        raise
+    security_events.sign_in("password", "success", account_id=account.id)
     return SignInResult(account, _next_step(account))
 
 
@@ -107,7 +118,7 @@ def verify_password(
         and passwords.temporary_password_expired(
             account,
             today=today or paris_today(now),
-            validity_days=rules.temporary_password_validity_days,
+            validity_months=rules.temporary_password_validity_months,
         )
     ):
         raise TemporaryPasswordExpired()

@@ -25,6 +25,7 @@ from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
 from kernel.extensions import db
+from kernel.folded_names import FoldedNames
 from registry.eligibility import legal_link_criteria
 from registry.models import Guardian
 from registry.models import GuardianPupil
@@ -76,9 +77,12 @@ ORIGIN_LABELS = {
 }
 
 
-class Account(db.Model):
+class Account(FoldedNames, db.Model):
     __tablename__ = "accounts"
-    __table_args__ = (Index("ix_accounts_names", "last_name", "first_name"),)
+    __table_args__ = (
+        Index("ix_accounts_names", "last_name", "first_name"),
+        Index("ix_accounts_folded_names", "folded_last_name", "folded_first_name"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     identifier: Mapped[str] = mapped_column(String(IDENTIFIER_MAX_LENGTH), unique=True)
@@ -106,6 +110,12 @@ class Account(db.Model):
     email_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     mobile: Mapped[str | None] = mapped_column(String(20), index=True)
     mobile_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Issue 17: an email when a sign-in comes from a browser never seen on the account
+    # (accounts.devices); the parent turns it on in «Mes connexions».
+    new_device_alerts: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    # The language of the parent's emails and SMS (kernel.languages); None: French.
+    locale: Mapped[str | None] = mapped_column(String(8))
 
     terms_version: Mapped[str | None] = mapped_column(String(20))
     terms_accepted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)

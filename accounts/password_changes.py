@@ -19,6 +19,7 @@ from accounts import sessions
 from accounts.models import Account
 from accounts.passwords import PasswordService
 from kernel.clock import paris_today
+from kernel.wording import plural
 
 
 class Occasion(enum.Enum):
@@ -95,6 +96,6 @@ def issue_temporary_passwords(
         now=now,
         accounts=accounts,
         school_id=school_id,
-        summary=f"{len(accounts)} compte(s)",
+        summary=plural(len(accounts), "compte"),
         details=details,
     )

@@ -20,6 +20,8 @@ from argon2.exceptions import VerificationError
 
 from accounts.errors import PasswordPolicyError
 from accounts.models import Account
+from kernel import metrics
+from kernel.clock import months_after
 from kernel.config import Argon2Params
 from kernel.config import PasswordPolicy
 from kernel.secretbox import SecretBox
@@ -63,15 +65,17 @@ class PasswordService:
         )
 
     def hash(self, password: str) -> str:
-        return self._hasher.hash(password)
+        with metrics.password_hash("hash"):
+            return self._hasher.hash(password)
 
     def verify_hash(self, password_hash: str | None, password: str) -> bool:
         if not password_hash:
             return False
-        try:
-            return self._hasher.verify(password_hash, password)
-        except (VerificationError, InvalidHashError):
-            return False
+        with metrics.password_hash("verify"):
+            try:
+                return self._hasher.verify(password_hash, password)
+            except (VerificationError, InvalidHashError):
+                return False
 
     def needs_rehash(self, password_hash: str) -> bool:
         return self._hasher.check_needs_rehash(password_hash)
@@ -92,12 +96,23 @@ class PasswordService:
         return password
 
     def temporary_password_expired(
-        self, account: Account, *, today: dt.date, validity_days: int
+        self, account: Account, *, today: dt.date, validity_months: int
     ) -> bool:
-        """SPEC §4: a temporary password is valid 3 months from the day it was issued;
-        one never issued to the parent (account not yet notified) is not valid at all."""
-        issued = account.temporary_password_issued_on
-        return issued is None or today > issued + dt.timedelta(days=validity_days)
+        """SPEC §4: a temporary password is valid 3 calendar months from the day it was
+        issued; one never issued to the parent (account not yet notified) is not valid
+        at all."""
+        last_day = temporary_password_valid_through(account, validity_months=validity_months)
+        return last_day is None or today > last_day
+
+    def usable_temporary_password(
+        self, account: Account, *, today: dt.date, validity_months: int
+    ) -> str | None:
+        """The temporary password in clear while a parent can still sign in with it
+        (the one the parent still has to change, issued and not expired), else None:
+        what the console, its lists and its letters may show (SPEC §3)."""
+        if self.temporary_password_expired(account, today=today, validity_months=validity_months):
+            return None
+        return self.temporary_password(account)
 
     def temporary_password(self, account: Account) -> str | None:
         """The temporary password in clear while the parent has not changed it, else None."""
@@ -122,3 +137,13 @@ class PasswordService:
         if current is None:
             return False
         return hmac.compare_digest(current.encode(), password.strip().upper().encode())
+
+
+def temporary_password_valid_through(account: Account, *, validity_months: int) -> dt.date | None:
+    """The last Paris day the account's temporary password works (SPEC §4: calendar
+    months), or None when there is none the parent could use (never issued, or
+    already changed). «Expiré le» names the day after."""
+    issued = account.temporary_password_issued_on
+    if issued is None or not account.must_change_password:
+        return None
+    return months_after(issued, validity_months)

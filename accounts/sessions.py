@@ -30,6 +30,9 @@ from kernel.extensions import db
 
 IDLE_TIMEOUT = dt.timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = dt.timedelta(hours=12)
+# «Mes données» asks for a password (or a passkey) typed within this window (issue 17).
+REAUTHENTICATION_WINDOW = dt.timedelta(minutes=5)
+USER_AGENT_MAX_LENGTH = 400
 
 
 class LoginSession(db.Model):
@@ -47,6 +50,10 @@ class LoginSession(db.Model):
     upstream_id_token: Mapped[str | None] = mapped_column(Text)
     ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     ended_reason: Mapped[str | None] = mapped_column(String(40))
+    # What «Mes connexions» shows (issue 17): the browser's own words, cut to fit, and
+    # the network it came from with the host part dropped (no third-party lookup).
+    user_agent: Mapped[str | None] = mapped_column(String(USER_AGENT_MAX_LENGTH))
+    network: Mapped[str | None] = mapped_column(String(64))
 
     account: Mapped[Account] = relationship()
 
@@ -124,6 +131,8 @@ def open_session(
     amr: list[str],
     acr: str = "",
     upstream_id_token: str | None = None,
+    user_agent: str | None = None,
+    network: str | None = None,
 ) -> LoginSession:
     login = LoginSession(
         id=secrets.token_urlsafe(32),
@@ -134,6 +143,8 @@ def open_session(
         amr=amr,
         acr=acr,
         upstream_id_token=upstream_id_token,
+        user_agent=(user_agent or "")[:USER_AGENT_MAX_LENGTH] or None,
+        network=network,
     )
     db.session.add(login)
     account.last_login_at = now
@@ -169,3 +180,26 @@ def end_sessions_of(account: Account, *, now: dt.datetime, reason: str, keep: st
             end_session(login, now=now, reason=reason)
             ended.append(login)
     return ended
+
+
+def record_authentication(login: LoginSession, *, now: dt.datetime) -> None:
+    """The parent proved again who they are on this session (their password, or a
+    passkey): `auth_time` moves, which is what OIDC Core §2 means by it and what the
+    re-authentication rule of «Mes données» reads (`recently_authenticated`)."""
+    login.auth_time = now
+
+
+def recently_authenticated(login: LoginSession, *, now: dt.datetime) -> bool:
+    """Issue 17: a password or a passkey within the last five minutes (a fresh sign-in
+    counts, it sets `auth_time` too)."""
+    return dt.timedelta(0) <= now - login.auth_time <= REAUTHENTICATION_WINDOW
+
+
+def live_sessions_of(account: Account, *, now: dt.datetime) -> list[LoginSession]:
+    """The account's open sessions, most recently used first («Mes connexions»)."""
+    query = (
+        db.select(LoginSession)
+        .where(LoginSession.account_id == account.id, LoginSession.ended_at.is_(None))
+        .order_by(LoginSession.last_seen_at.desc(), LoginSession.created_at.desc())
+    )
+    return [login for login in db.session.scalars(query) if login.is_live(now)]

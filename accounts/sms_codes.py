@@ -108,6 +108,7 @@ def send_code(
         {"code": code, "minutes": int(validity.total_seconds() // 60), "product": product_name},
         now=now,
         immediate=immediate,
+        account_id=(context or {}).get("account_id"),
     )
     db.session.flush()
     challenge.message_id = message.id

@@ -160,6 +160,12 @@ def live_criterion():
     return Account.state != AccountState.DELETED
 
 
+def may_reach_services(state: AccountState) -> bool:
+    """SPEC §4: only Activé accounts reach services, whichever way the parent signs in
+    (a passkey or FranceConnect never opens a session the password would not)."""
+    return state == AccountState.ACTIVATED
+
+
 def may_notify(state: AccountState) -> bool:
     """004 §5.3: every live account may be (re)notified, whatever its state."""
     return is_live(state)

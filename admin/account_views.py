@@ -24,7 +24,6 @@ from kernel.clock import paris_today
 from kernel.clock import utcnow
 from kernel.extensions import db
 from kernel.runtime import passwords
-from kernel.runtime import settings
 
 
 @bp.get("/comptes/<int:account_id>")
@@ -32,12 +31,12 @@ from kernel.runtime import settings
 def account(account_id: int):
     target = visible_or_404(account_id)
     here, elsewhere = search.children_split(target, g.school)
-    validity_days = settings().accounts.temporary_password_validity_days
+    today = paris_today(utcnow())
     may_resend = states.may_resend_activation_email(target.state)
     return render_template(
         "admin/account.html",
         account=target,
-        password=services.displayed_password(target, passwords()),
+        password=services.displayed_password(target, passwords(), today=today),
         email=target.contact_email(),
         mobile=target.mobile or target.registry_contact()[1],
         here=here,
@@ -46,12 +45,14 @@ def account(account_id: int):
         exclusions=search.exclusions_of(target),
         notify_form=NotifyForm(origin="account"),
         csrf_form=CsrfOnlyForm(),
-        expiry=services.temporary_password_deadline(target, validity_days=validity_days),
-        link_expiry=search.activation_link_expiry(target) if may_resend else None,
+        password_deadline=services.temporary_password_deadline(target, today=today),
+        link_deadline=services.link_deadline(
+            search.activation_link_expiry(target) if may_resend else None, today=today
+        ),
         may_reset=states.may_reset_password(target.state),
         may_resend=may_resend,
         now=utcnow(),
-        today=paris_today(utcnow()),
+        today=today,
         footnote=services.FOOTNOTE,
     )
 

@@ -17,6 +17,7 @@ from kernel.errors import DomainError
 from kernel.extensions import db
 from kernel.runtime import passwords
 from kernel.runtime import settings
+from kernel.wording import plural
 from registry.models import School
 
 
@@ -202,8 +203,9 @@ def compute_command(uai: str | None) -> None:
         "statistics.computed",
         actor=audit.SYSTEM,
         now=now,
-        summary=f"{count} école(s)",
+        summary=plural(count, "école"),
         school_id=school_ids[0] if school_ids else None,
     )
     db.session.commit()
-    click.echo(f"Statistiques calculées pour {count} école(s) le {paris(now):%d-%m-%Y à %H:%M:%S}.")
+    schools = plural(count, "école")
+    click.echo(f"Statistiques calculées pour {schools} le {paris(now):%d-%m-%Y à %H:%M:%S}.")

@@ -27,6 +27,7 @@ from admin import search
 from admin.forms import CsrfOnlyForm
 from kernel.clock import paris
 from kernel.clock import utcnow
+from kernel.wording import plural
 
 SESSION_KEY = "admin_session"
 
@@ -103,4 +104,5 @@ def _console_globals():
         "origin_labels": ORIGIN_LABELS,
         "logout_form": CsrfOnlyForm(),
         "paris": paris,
+        "plural": plural,
     }

@@ -51,6 +51,7 @@ def journal():
         pages=max(1, -(-total // auditlog.PAGE_SIZE)),
         args=args,
         label=auditlog.label,
+        describe=auditlog.describe,
     )
 
 

@@ -58,6 +58,10 @@ def reset():
     )
     db.session.commit()
     single = form.origin.data == "account"
+    if single and done:
+        # 004 §5.5.3: the new password is shown at once, on the account's page.
+        flash(_("Le mot de passe a bien été réinitialisé."), "success")
+        return redirect(url_for("admin.account", account_id=done[0].id))
     return render_template(
         "admin/reset_done.html",
         done=done,

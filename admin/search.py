@@ -13,6 +13,7 @@ from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import field
 
+from sqlalchemy import String
 from sqlalchemy import and_
 from sqlalchemy import case
 from sqlalchemy import false
@@ -30,6 +31,8 @@ from accounts.models import ChildExclusion
 from accounts.states import LIVE_STATES
 from accounts.states import live_criterion
 from kernel.extensions import db
+from kernel.names import ascii_fold
+from kernel.names import search_words
 from registry.eligibility import legal_link_criteria
 from registry.models import Guardian
 from registry.models import GuardianPupil
@@ -114,6 +117,26 @@ class Page:
     def last(self) -> int:
         return min(self.page * PAGE_SIZE, self.total)
 
+    @property
+    def links(self) -> list[int | None]:
+        return page_links(self.page, self.pages)
+
+
+def page_links(current: int, pages: int, *, around: int = 1) -> list[int | None]:
+    """The page numbers the pagination shows, None for an ellipsis: the first, the
+    last and the pages around the current one (1 … 4 5 6 … 11); a gap of a single
+    page shows that page rather than «…»."""
+    shown = {1, pages, *range(current - around, current + around + 1)}
+    numbers = sorted(n for n in shown if 1 <= n <= pages)
+    links: list[int | None] = []
+    for n in numbers:
+        if links and n - links[-1] == 2:
+            links.append(n - 1)
+        elif links and n - links[-1] > 2:
+            links.append(None)
+        links.append(n)
+    return links
+
 
 def has_email_expression():
     """SPEC §5: the account's confirmed email, else a registry email of its guardian records."""
@@ -182,6 +205,39 @@ def visible_accounts(school: School, ids: list[int]) -> list[Account]:
     return list(db.session.scalars(query))
 
 
+def _names_contain(last_name, first_name, words: list[str]):
+    """Every word in the person's folded names, whatever the order, spaces ignored
+    («Dasilva» finds «DA SILVA», «Bernard Julie» finds «Julie BERNARD»)."""
+
+    def joined(column):
+        return func.replace(column, " ", "", type_=String)
+
+    return and_(
+        *(
+            or_(
+                joined(last_name).contains(word, autoescape=True),
+                joined(first_name).contains(word, autoescape=True),
+            )
+            for word in words
+        )
+    )
+
+
+def text_criterion(text: str):
+    """SPEC §5 «free text in pupil or guardian names», on the folded names kept with the
+    data (`kernel.names`): the pupil's names or the guardian's hold every word typed,
+    or the guardian's identifier holds the text («j.bernard»)."""
+    words = search_words(text)
+    identifier = ascii_fold(text.strip())
+    matches = [Account.identifier.contains(identifier, autoescape=True)] if identifier else []
+    if words:
+        matches += [
+            _names_contain(Pupil.folded_last_name, Pupil.folded_first_name, words),
+            _names_contain(Account.folded_last_name, Account.folded_first_name, words),
+        ]
+    return or_(*matches) if matches else false()
+
+
 def _pairs_select(school: School, criteria: Criteria):
     has_email = has_email_expression().label("has_email")
     query = _joined(
@@ -189,10 +245,14 @@ def _pairs_select(school: School, criteria: Criteria):
             Pupil.id.label("pupil_id"),
             Pupil.last_name.label("pupil_last_name"),
             Pupil.first_name.label("pupil_first_name"),
+            Pupil.folded_last_name.label("pupil_folded_last"),
+            Pupil.folded_first_name.label("pupil_folded_first"),
             SchoolClass.name.label("class_name"),
             Account.id.label("account_id"),
             Account.last_name.label("last_name"),
             Account.first_name.label("first_name"),
+            Account.folded_last_name.label("folded_last"),
+            Account.folded_first_name.label("folded_first"),
             Account.identifier.label("identifier"),
             has_email,
             Account.origin.label("origin"),
@@ -204,15 +264,7 @@ def _pairs_select(school: School, criteria: Criteria):
     query = query.where(*pair_criteria(school.id))
     text = criteria.q.strip()
     if text:
-        like = f"%{text.lower()}%"
-        query = query.where(
-            or_(
-                func.lower(Pupil.last_name).like(like),
-                func.lower(Pupil.first_name).like(like),
-                func.lower(Account.last_name).like(like),
-                func.lower(Account.first_name).like(like),
-            )
-        )
+        query = query.where(text_criterion(text))
     if criteria.classes is not None:
         query = query.where(Pupil.class_id.in_(criteria.classes) if criteria.classes else false())
     query = query.where(
@@ -241,9 +293,9 @@ def _order(pairs, sort: str, desc: bool) -> list:
     state_rank = case(*[(c.state == s, i) for i, s in enumerate(LIVE_STATES)], else_=9)
     origin_label = case(*[(c.origin == o, ORIGIN_LABELS[o]) for o in ORIGINS], else_="")
     keys = {
-        "eleve": [func.lower(c.pupil_last_name), func.lower(c.pupil_first_name)],
+        "eleve": [c.pupil_folded_last, c.pupil_folded_first],
         "classe": [c.class_name],
-        "responsable": [func.lower(c.last_name), func.lower(c.first_name)],
+        "responsable": [c.folded_last, c.folded_first],
         "identifiant": [c.identifier],
         "messagerie": [c.has_email],
         "origine": [origin_label],
@@ -252,13 +304,7 @@ def _order(pairs, sort: str, desc: bool) -> list:
         "acces": [c.last_login_at],
     }[sort if sort in SORT_KEYS else "eleve"]
     ordered = [k.desc().nulls_last() if desc else k.asc().nulls_first() for k in keys]
-    tie = [
-        func.lower(c.pupil_last_name),
-        func.lower(c.pupil_first_name),
-        c.pupil_id,
-        func.lower(c.last_name),
-        c.account_id,
-    ]
+    tie = [c.pupil_folded_last, c.pupil_folded_first, c.pupil_id, c.folded_last, c.account_id]
     return ordered + tie
 
 
@@ -329,10 +375,10 @@ def list_rows(school: School, account_ids: list[int]) -> list:
         .join(Account, Account.id == pairs.c.account_id)
         .join(SchoolClass, SchoolClass.id == Pupil.class_id)
         .order_by(
-            func.lower(Pupil.last_name),
-            func.lower(Pupil.first_name),
+            Pupil.folded_last_name,
+            Pupil.folded_first_name,
             Pupil.id,
-            func.lower(Account.last_name),
+            Account.folded_last_name,
             Account.id,
         )
     )

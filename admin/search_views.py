@@ -61,7 +61,13 @@ def accounts():
     classes = search.classes_of(g.school)
     page = None
     criteria = search.Criteria(classes=[c.id for c in classes])
-    if request.args.get("rechercher"):
+    ticking = request.args.get("cocher")
+    if ticking in ("toutes", "aucune"):
+        # «Tout cocher» / «Tout décocher» without JavaScript: the form comes back with
+        # every class ticked or none, the other criteria as typed; no search yet.
+        criteria = _criteria_from_args(request.args)
+        criteria.classes = [c.id for c in classes] if ticking == "toutes" else []
+    elif request.args.get("rechercher"):
         criteria = _criteria_from_args(request.args)
         number = request.args.get("page", "1")
         page = search.search(g.school, criteria, page=int(number) if number.isdigit() else 1)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import enum
 import io
 import uuid
 from dataclasses import dataclass
@@ -24,19 +23,24 @@ from accounts import states
 from accounts import throttle
 from accounts.activation_email import send_activation_email
 from accounts.models import Account
-from accounts.models import AccountState
 from accounts.models import Director
 from accounts.password_changes import issue_temporary_passwords
 from accounts.passwords import PasswordService
+from accounts.passwords import temporary_password_valid_through
 from admin import pdf
 from admin import search
+from admin.letters import Channel
+from admin.letters import choose_letter
+from admin.letters import letter_context
 from admin.models import LetterBatch
 from admin.spreadsheet import spreadsheet_safe
+from kernel import runtime
 from kernel.clock import paris
 from kernel.clock import paris_today
 from kernel.config import ProductConfig
 from kernel.errors import DomainError
 from kernel.extensions import db
+from kernel.wording import plural
 from messaging.compose import compose_email
 from messaging.compose import new_batch_id
 from messaging.models import Message
@@ -61,11 +65,6 @@ CSV_HEADER = (
 )
 
 
-class Channel(enum.StrEnum):
-    LETTER = "letter"
-    EMAIL = "email"
-
-
 class NothingSelected(DomainError):
     code = "nothing_selected"
     message = _l("Vous devez sélectionner un ou plusieurs comptes.")
@@ -76,46 +75,6 @@ class NotActivating(DomainError):
     message = _l(
         "Le courriel d'activation ne peut être renvoyé que pour un compte en cours d'activation."
     )
-
-
-# ---- which letter (SPEC §5 letter matrix, annex A1.1) ----------------------------
-
-LETTERS = {
-    # (first distribution?, password in the letter?, channel) -> letter
-    (True, True, Channel.LETTER): "C01",
-    (True, True, Channel.EMAIL): "C02",
-    (False, False, Channel.LETTER): "C03",
-    (False, False, Channel.EMAIL): "C04",
-    (False, True, Channel.LETTER): "C05",
-    (False, True, Channel.EMAIL): "C06",
-}
-
-
-def choose_letter(state: AccountState, channel: Channel, *, temporary_password: bool) -> str:
-    """The letter for an account in `state` (before notification).
-
-    Non notifié / Notifié et non activé: C01/C02. En cours d'activation / Activé:
-    C05/C06 when the account's password is a temporary one (just reset, or reset
-    earlier and still unchanged — our resolution), else C03/C04.
-    """
-    if states.awaits_first_sign_in(state):
-        return LETTERS[(True, True, channel)]
-    return LETTERS[(False, temporary_password, channel)]
-
-
-def letter_context(
-    account: Account, *, school: School, password: str | None, product: ProductConfig
-) -> dict:
-    return {
-        "guardian_name": f"{account.first_name} {account.last_name.upper()}",
-        "school_name": school.name,
-        "children": [f"{p.first_name} {p.last_name.upper()}" for p in account.children()],
-        "identifier": account.identifier,
-        "password": password or "",
-        "service_url": product.service_url,
-        "help_url": product.help_url,
-        "product": product,
-    }
 
 
 @dataclass
@@ -173,7 +132,7 @@ def notify(
                 details={"with": "notification"},
             )
         states.notify(account, today=today, now=now, actor=actor, school_id=school.id)
-        password = passwords.temporary_password(account)
+        password = usable_password(account, passwords, today=today)
         letter = choose_letter(before, channel, temporary_password=password is not None)
         result.letters[account.id] = letter
         result.notified.append(account)
@@ -181,7 +140,14 @@ def notify(
         if channel == Channel.EMAIL:
             context = letter_context(account, school=school, password=password, product=product)
             result.messages.append(
-                compose_email(email, letter, context, now=now, batch_id=message_batch)
+                compose_email(
+                    email,
+                    letter,
+                    context,
+                    now=now,
+                    batch_id=message_batch,
+                    account_id=account.id,
+                )
             )
     batch.items = items
     batch.message_batch_id = message_batch
@@ -195,7 +161,8 @@ def notify(
         now=now,
         accounts=result.notified,
         school_id=school.id,
-        summary=f"{len(result.notified)} compte(s), {channel.value}"
+        summary=plural(len(result.notified), "compte")
+        + (", courrier" if channel == Channel.LETTER else ", courriel")
         + (", avec réinitialisation" if reset else ""),
         details={
             "channel": channel.value,
@@ -216,15 +183,19 @@ def letters_pdf(
     product: ProductConfig,
     now: dt.datetime,
 ) -> bytes:
-    """The letters of a send, one page per account, with the passwords of now (audited)."""
+    """The letters of a send, one page per account (audited). Passwords are never kept
+    in clear, so each download prints the password that works now; when the parent
+    has since chosen their own, or the temporary one expired, the letter says so in
+    its place (docs/admin.md «Letters downloaded again»)."""
     ids = [item["account_id"] for item in batch.items]
     accounts = {a.id: a for a in search.visible_accounts(school, ids)}
+    today = paris_today(now)
     pages = []
     for item in batch.items:
         account = accounts.get(item["account_id"])
         if account is None:
             continue
-        password = passwords.temporary_password(account)
+        password = usable_password(account, passwords, today=today)
         context = letter_context(account, school=school, password=password, product=product)
         pages.append(render_template(f"admin/letters/{item['letter']}.txt", **context))
     audit.record(
@@ -233,10 +204,10 @@ def letters_pdf(
         now=now,
         accounts=list(accounts.values()),
         school_id=school.id,
-        summary=f"{len(pages)} courrier(s)",
+        summary=plural(len(pages), "courrier"),
         details={"batch": batch.id},
     )
-    return pdf.letters(pages, title="Courriers")
+    return pdf.letters(pages, title="Courriers", fonts=product.pdf_font_dir)
 
 
 def reset_passwords(
@@ -302,34 +273,77 @@ def lift_lock(
 # ---- account page and lists (004 §5.2, §5.4) -------------------------------------------
 
 
-def temporary_password_deadline(account: Account, *, validity_days: int) -> dt.date | None:
-    """The deadline the account page shows beside the state (SPEC §4): that of the
-    temporary password while the director sees it (`displayed_password`), else None."""
-    issued = account.temporary_password_issued_on
-    if not (states.shows_password(account.state) and account.must_change_password and issued):
+@dataclass(frozen=True)
+class Deadline:
+    """A deadline as the account page words it (SPEC §4): «valable jusqu'au» its last
+    day, «expiré le» the first day it no longer works."""
+
+    last_day: dt.date
+    today: dt.date
+
+    @property
+    def expired_on(self) -> dt.date:
+        return self.last_day + dt.timedelta(days=1)
+
+    @property
+    def expired(self) -> bool:
+        return self.today > self.last_day
+
+
+def temporary_password_deadline(account: Account, *, today: dt.date) -> Deadline | None:
+    """The temporary password's, for an account whose password the director may read;
+    None when it has none."""
+    if not states.shows_password(account.state):
         return None
-    return issued + dt.timedelta(days=validity_days)
+    last_day = temporary_password_valid_through(account, validity_months=validity_months())
+    return Deadline(last_day, today) if last_day else None
 
 
-def displayed_password(account: Account, passwords: PasswordService) -> str:
-    """SPEC §3: clear while temporary, ***** once changed, nothing for Non notifié."""
+def link_deadline(expires_at: dt.datetime | None, *, today: dt.date) -> Deadline | None:
+    """An activation link's, from the moment it stops working (the first instant of
+    its first day without validity, `accounts.activation_email.activation_link_expiry`)."""
+    if expires_at is None:
+        return None
+    return Deadline(paris(expires_at - dt.timedelta(microseconds=1)).date(), today)
+
+
+def validity_months() -> int:
+    """SPEC §4's validity of a temporary password, in calendar months (settings)."""
+    return runtime.settings().accounts.temporary_password_validity_months
+
+
+def usable_password(account: Account, passwords: PasswordService, *, today: dt.date) -> str | None:
+    """The temporary password in clear while the parent can still sign in with it."""
+    return passwords.usable_temporary_password(
+        account, today=today, validity_months=validity_months()
+    )
+
+
+def displayed_password(account: Account, passwords: PasswordService, *, today: dt.date) -> str:
+    """SPEC §3, one rule for the account page, the CSV and the PDF list: a password
+    shows only while it can still be used. The temporary password in clear while the
+    parent can sign in with it; ***** for the parent's own password; nothing for Non
+    notifié, nor when no password of ours works (expired temporary password, an
+    account activated through FranceConnect that never chose one)."""
     if not states.shows_password(account.state):
         return ""
-    clear = passwords.temporary_password(account)
-    return clear if clear is not None else MASKED
+    clear = usable_password(account, passwords, today=today)
+    if clear is not None:
+        return clear
+    return MASKED if account.password_hash else ""
 
 
 def list_filename(product: ProductConfig, extension: str, *, now: dt.datetime) -> str:
     return f"{product.name}-ListeResponsables-{paris(now):%Y%m%d%H%M%S}.{extension}"
 
 
-def _list_lines(school, accounts, passwords) -> list[tuple[str, ...]]:
+def _list_lines(school, accounts, passwords, *, today) -> list[tuple[str, ...]]:
     rows = search.list_rows(school, [a.id for a in accounts])
     shown: dict[int, str] = {}
     lines = []
     for pupil, school_class, account in rows:
         if account.id not in shown:
-            shown[account.id] = displayed_password(account, passwords)
+            shown[account.id] = displayed_password(account, passwords, today=today)
         lines.append(
             (
                 pupil.last_name,
@@ -350,14 +364,14 @@ def _audited_lines(kind, accounts, *, school, director, passwords, now):
     selected, and every download audited with its format and length."""
     if not accounts:
         raise NothingSelected()
-    lines = _list_lines(school, accounts, passwords)
+    lines = _list_lines(school, accounts, passwords, today=paris_today(now))
     audit.record(
         "accounts.list_downloaded",
         actor=audit.director_actor(director),
         now=now,
         accounts=accounts,
         school_id=school.id,
-        summary=f"{kind}, {len(lines)} ligne(s)",
+        summary=f"{kind.upper()}, {plural(len(lines), 'ligne')}",
         details={"format": kind},
     )
     return lines
@@ -399,4 +413,5 @@ def list_pdf(
         school_line=f"{school.uai} - {school.name}",
         rows=lines,
         footnote=FOOTNOTE,
+        fonts=runtime.settings().product.pdf_font_dir,
     )

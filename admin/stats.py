@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from decimal import ROUND_HALF_UP
+from decimal import Decimal
 
 from sqlalchemy import func
 
@@ -27,6 +29,8 @@ from registry.models import Pupil
 from registry.models import School
 from registry.models import SchoolClass
 
+CENT = Decimal("0.01")
+
 STATES = tuple(state.value for state in LIVE_STATES)
 
 
@@ -34,8 +38,12 @@ def _empty() -> dict:
     return {"total": 0, **{s: 0 for s in STATES}}
 
 
-def _percent(part: int, whole: int) -> float:
-    return round(part * 100 / whole, 2) if whole else 0.0
+def _percent(part: int, whole: int) -> Decimal:
+    """Two decimals rounded half up, in exact arithmetic (SPEC §5: 1/800 → 0.13 %; a
+    float's 0.125 would round to 0.12)."""
+    if not whole:
+        return Decimal("0.00")
+    return (Decimal(part * 100) / Decimal(whole)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def _pairs(school_ids: list[int] | None):
@@ -147,11 +155,11 @@ def of_school(school: School) -> SchoolStatistics | None:
     return db.session.get(SchoolStatistics, school.id)
 
 
-def activated_percent(cell: dict) -> float:
+def activated_percent(cell: dict) -> Decimal:
     return _percent(cell["activated"], cell["total"])
 
 
-def pupils_percent(data: dict) -> float:
+def pupils_percent(data: dict) -> Decimal:
     return _percent(data["pupils_with_activated"], data["pupils"])
 
 
@@ -163,6 +171,6 @@ def total_row(cells: list[dict]) -> dict:
     return total
 
 
-def format_percent(value: float) -> str:
+def format_percent(value: Decimal) -> str:
     """SPEC §5: percentages with two decimals («0.84 %», «3.70 %»), 004 §6's dot and space."""
     return f"{value:.2f} %"

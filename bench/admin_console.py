@@ -42,6 +42,7 @@ from guichet import create_app
 from guichet.migrations import upgrade
 from kernel import runtime
 from kernel.extensions import db
+from kernel.names import folded_names
 from registry.models import School
 
 NOW = dt.datetime(2026, 11, 24, 9, 30)
@@ -131,6 +132,7 @@ def populate(schools: int, pupils_per_school: int, seed: int = 7) -> None:
                         "ine": f"{pupil_id:09d}AB",
                         "last_name": last,
                         "first_name": f"Enfant{k}",
+                        **folded_names(last, f"Enfant{k}"),
                         "birth_date": dt.date(2017, 1, 1),
                         "school_id": s,
                         "class_id": cid,
@@ -150,6 +152,7 @@ def populate(schools: int, pupils_per_school: int, seed: int = 7) -> None:
                         "identifier": f"b.{account_id}",
                         "first_name": f"Parent{g}",
                         "last_name": last,
+                        **folded_names(last, f"Parent{g}"),
                         "state": state,
                         "origin": ORIGIN_OF[state],
                         "must_change_password": state in ("NOT_NOTIFIED", "NOTIFIED"),
@@ -270,7 +273,12 @@ def search_letters() -> None:
             ]
             for order in ["asc", "desc"]
         ]
-        + [("texte « nom0010 »", {"q": "nom0010"}), ("dernière page", {"page": "200"})]
+        + [
+            ("texte « nom0010 »", {"q": "nom0010"}),
+            ("texte « Parent1 NOM00100010 »", {"q": "Parent1 NOM00100010"}),
+            ("texte « b.1234 »", {"q": "b.1234"}),
+            ("dernière page", {"page": "200"}),
+        ]
     ):
         _, times = timed(lambda extra=extra: get(**extra), repeat=5)
         rows.append((label, statistics.median(times), max(times)))
@@ -321,17 +329,20 @@ def generation_sql(schools: int, pupils: int, accounts: int) -> list[str]:
         f"""INSERT INTO school_classes (id, school_id, name)
             SELECT (s - 1) * 12 + c, s, 'Classe ' || c
             FROM generate_series(1, {s}) s, generate_series(1, 12) c""",
-        f"""INSERT INTO pupils (id, registry_id, ine, last_name, first_name, birth_date,
-                                school_id, class_id, level, admission)
+        f"""INSERT INTO pupils (id, registry_id, ine, last_name, first_name, folded_last_name,
+                                folded_first_name, birth_date, school_id, class_id, level,
+                                admission)
             SELECT i, 'P' || i, lpad(i::text, 9, '0') || 'AB', 'NOM' || i, 'Enfant',
+                   'nom' || i, 'enfant',
                    date '2017-01-01', ((i - 1) % {s}) + 1,
                    ((i - 1) % {s}) * 12 + ((i / {s}) % 12) + 1,
                    ({levels})[((i / {s}) % 12) % 8 + 1], 'DEFINITIVE'
             FROM generate_series(1, {p}) i""",
-        f"""INSERT INTO accounts (id, identifier, first_name, last_name, state, origin,
-                                  must_change_password, email_verified, mobile_verified,
-                                  created_at)
-            SELECT i, 'b.' || i, 'Parent', 'NOM' || i, ({states})[i % 4 + 1], 'SCHOOL',
+        f"""INSERT INTO accounts (id, identifier, first_name, last_name, folded_last_name,
+                                  folded_first_name, state, origin, must_change_password,
+                                  email_verified, mobile_verified, created_at)
+            SELECT i, 'b.' || i, 'Parent', 'NOM' || i, 'nom' || i, 'parent',
+                   ({states})[i % 4 + 1], 'SCHOOL',
                    false, false, false, now()
             FROM generate_series(1, {a}) i""",
         f"""INSERT INTO guardians (id, registry_id, last_name, first_name, account_id)

@@ -24,6 +24,7 @@ import argparse
 import base64
 import hashlib
 import json
+import os
 import re
 import secrets
 import statistics
@@ -42,6 +43,8 @@ FORM = re.compile(r"<form[^>]*>.*?</form>", re.S | re.I)
 ACTION = re.compile(r'action="([^"]*)"', re.I)
 INPUT = re.compile(r"<input[^>]*>", re.I)
 ATTR = re.compile(r'(\w+)="([^"]*)"')
+# Seconds a request may take (sso_instructions.py raises it: valgrind is ~50x slower).
+TIMEOUT = float(os.environ.get("SSO_BENCH_TIMEOUT", "10"))
 
 
 class FlowError(Exception):
@@ -50,13 +53,17 @@ class FlowError(Exception):
 
 class Provider:
     def __init__(self, issuer, client_id, client_secret, redirect_uri, scope):
-        meta = requests.get(issuer.rstrip("/") + "/.well-known/openid-configuration", timeout=10)
+        meta = requests.get(
+            issuer.rstrip("/") + "/.well-known/openid-configuration", timeout=TIMEOUT
+        )
         self.meta = meta.json()
         self.issuer = self.meta["issuer"]
         self.client = (client_id, client_secret)
         self.redirect_uri = redirect_uri
         self.scope = scope
-        self.keys = KeySet.import_key_set(requests.get(self.meta["jwks_uri"], timeout=10).json())
+        self.keys = KeySet.import_key_set(
+            requests.get(self.meta["jwks_uri"], timeout=TIMEOUT).json()
+        )
 
     def authorize_url(self, *, prompt=None):
         verifier = secrets.token_urlsafe(48)
@@ -82,7 +89,7 @@ class Provider:
         for _ in range(limit):
             if url.startswith(self.redirect_uri):
                 return url
-            response = browser.get(url, allow_redirects=False, timeout=10)
+            response = browser.get(url, allow_redirects=False, timeout=TIMEOUT)
             if response.is_redirect:
                 url = urljoin(url, response.headers["Location"])
                 continue
@@ -108,7 +115,7 @@ class Provider:
                 data[name] = user
             else:
                 data[name] = unescape(attrs.get("value", ""))
-        posted = browser.post(action, data=data, allow_redirects=False, timeout=10)
+        posted = browser.post(action, data=data, allow_redirects=False, timeout=TIMEOUT)
         if not posted.is_redirect:
             raise FlowError(f"sign-in refused ({posted.status_code})")
         return urljoin(action, posted.headers["Location"])
@@ -126,7 +133,7 @@ class Provider:
                 "code_verifier": verifier,
             },
             auth=self.client,
-            timeout=10,
+            timeout=TIMEOUT,
         )
         if token.status_code != 200:
             raise FlowError(f"token {token.status_code}")
@@ -140,7 +147,7 @@ class Provider:
         info = http.get(
             self.meta["userinfo_endpoint"],
             headers={"Authorization": f"Bearer {body['access_token']}"},
-            timeout=10,
+            timeout=TIMEOUT,
         )
         if info.status_code != 200 or info.json().get("sub") != claims["sub"]:
             raise FlowError(f"userinfo {info.status_code}")

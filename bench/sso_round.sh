@@ -1,15 +1,22 @@
 #!/bin/bash
 # One benchmark round of docs/benchmarks.md "Single sign-on": the argon2id bound, the
-# node peer, flask-ceiling and one or more Guichet variants, interleaved, with the CPU
-# the gunicorn workers spent per flow (from /proc, warm-up included).
+# node peer in PostgreSQL (with one argon2id verification per sign-in) and in memory,
+# flask-ceiling, and one or more Guichet variants, interleaved, with the CPU the
+# workers spent per flow (from /proc, warm-up included).
 #
-#   bench/sso_round.sh "guichet=.|--workers 2 --threads 4" ["label=DIR|GUNICORN FLAGS" ...]
+#   bench/sso_round.sh "guichet=.|WEB_WORKERS=2 WEB_THREADS=2" ["label=DIR|SETTINGS" ...]
 #
 # DIR is a checkout of Guichet (`.` for this one; another checkout, e.g. main exported
-# with `git archive`, runs with this virtualenv). Environment: DATABASE_URL (a database
-# prepared by bench/sso_setup.py), PEER_DIR (an `npm install`ed copy of
-# ../shared/peers/node-oidc-provider), CEILING_DIR (../shared/peers/flask-ceiling), SECS/WARM (seconds per line, default 6/1),
-# SCEN ("sso login"), CONC ("1 4"), NOPEERS=1 to skip the peers.
+# with `git archive`, runs with this virtualenv). SETTINGS are environment assignments
+# for `guichet serve` (WEB_WORKERS, WEB_THREADS…: docs/operations.md «Serving»), the
+# production server, so that what is measured is what runs. Environment: DATABASE_URL
+# (a database prepared by bench/sso_setup.py), PEER_DATABASE_URL (a database of its
+# own for the node peer; unset: no PostgreSQL peer), PEER_DIR (an `npm install`ed
+# copy of ../shared/peers/node-oidc-provider), CEILING_DIR
+# (../shared/peers/flask-ceiling), CEILING_FLAGS (gunicorn flags of the ceiling,
+# default its README's `--preload -w 2`), SECS/WARM (seconds per line, default 6/1),
+# SCEN ("sso login"), CONC ("1 4"), NOPEERS=1 to skip the peers, G_PORT, NODE_PORT,
+# NODE_PG_PORT, CEILING_PORT (8400, 3400, 3401, 39420).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PY=$ROOT/.venv/bin/python
@@ -18,7 +25,11 @@ BENCH=$ROOT/bench/sso_bench.py
 SECS=${SECS:-6}; WARM=${WARM:-1}; SCEN=${SCEN:-"sso login"}; CONC=${CONC:-"1 4"}
 PEER_DIR=${PEER_DIR:-/tmp/perf_peer}
 CEILING_DIR=${CEILING_DIR:-$ROOT/../shared/peers/flask-ceiling}  # run from /work/main
-export SECRET_KEY=${SECRET_KEY:-bench-secret} PUBLIC_URL=http://127.0.0.1:8400 \
+CEILING_FLAGS=${CEILING_FLAGS:-"--preload -w 2"}
+# Ports (another round may run beside on a shared machine: move them all).
+G_PORT=${G_PORT:-8400}; NODE_PORT=${NODE_PORT:-3400}; NODE_PG_PORT=${NODE_PG_PORT:-3401}
+CEILING_PORT=${CEILING_PORT:-39420}
+export SECRET_KEY=${SECRET_KEY:-bench-secret} PUBLIC_URL=http://127.0.0.1:$G_PORT \
        LOGIN_RATE_LIMIT=1000000/minute   # the sign-in limit would stop scenario (b)
 USERS="--user b.essai0 --user b.essai1 --user b.essai2 --user b.essai3"
 COMMON="--seconds $SECS --warmup $WARM"
@@ -26,7 +37,7 @@ COMMON="--seconds $SECS --warmup $WARM"
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done' EXIT
 
-worker_ticks() {  # CPU ticks (1/100 s) of the children of gunicorn master $1
+worker_ticks() {  # CPU ticks (1/100 s) of the children of server process $1
   local total=0
   for child in $(pgrep -P "$1"); do
     read -r utime stime < <(cut -d' ' -f14,15 "/proc/$child/stat")
@@ -45,31 +56,46 @@ timed() {  # timed MASTER_PID bench arguments...: one bench line + workers' CPU 
   echo "$out  | workers $(python3 -c "r=float('$rate'); print(round(($after-$before)*10/(r*($SECS+$WARM)),1) if r else '-')") ms CPU/flow"
 }
 
+node_lines() {  # node_lines PORT LABEL: every scenario and concurrency against a node peer
+  for sc in $SCEN; do for c in $CONC; do
+    "$PY" "$BENCH" --issuer "http://127.0.0.1:$1" --label "$2" --scenario "$sc" --concurrency "$c" $COMMON
+  done; done
+}
+
 if [ -z "${NOPEERS:-}" ]; then
-  (cd "$PEER_DIR" && PORT=3400 exec node provider.mjs >/tmp/sso_round_node.log 2>&1) & pids+=($!)
-  (cd "$CEILING_DIR" && exec "$GUNICORN" --preload -w 2 -b 127.0.0.1:39420 'null_op:app' \
-      >/tmp/sso_round_ceiling.log 2>&1) & pids+=($!)
+  (cd "$PEER_DIR" && PORT=$NODE_PORT exec env -u PEER_DATABASE_URL -u PEER_ARGON2 node provider.mjs \
+      >/tmp/sso_round_node.log 2>&1) & pids+=($!)
+  if [ -n "${PEER_DATABASE_URL:-}" ]; then
+    (cd "$PEER_DIR" && PORT=$NODE_PG_PORT PEER_ARGON2=1 exec node provider.mjs \
+        >/tmp/sso_round_node_pg.log 2>&1) & pids+=($!)
+  fi
+  if [ "$CEILING_PORT" != 39420 ]; then  # its issuer names port 39420: a copy names ours
+    copy=$(mktemp -d); sed "s/39420/$CEILING_PORT/" "$CEILING_DIR/null_op.py" >"$copy/null_op.py"
+    CEILING_DIR=$copy
+  fi
+  (cd "$CEILING_DIR" && exec "$GUNICORN" $CEILING_FLAGS -b 127.0.0.1:$CEILING_PORT 'null_op:app' \
+      >/tmp/sso_round_ceiling.log 2>&1) & ceiling=$!; pids+=($ceiling)
   sleep 3
   "$PY" "$ROOT/bench/hash_bound.py" --seconds "$SECS"
 fi
 uptime
 for variant in "$@"; do
-  label=${variant%%=*}; rest=${variant#*=}; dir=${rest%%|*}; flags=${rest#*|}
-  (cd "$dir" && exec "$GUNICORN" $flags --bind 127.0.0.1:8400 'guichet:create_app()' \
-      >"/tmp/sso_round_$label.log" 2>&1) &
+  label=${variant%%=*}; rest=${variant#*=}; dir=${rest%%|*}; settings=${rest#*|}
+  # `guichet serve` from DIR's code (`python -c` puts the working directory first).
+  (cd "$dir" && exec env $settings "$PY" -c 'from guichet.main import main; main()' \
+      serve --bind 127.0.0.1:$G_PORT >"/tmp/sso_round_$label.log" 2>&1) &
   master=$!
-  for _ in $(seq 50); do curl -sf http://127.0.0.1:8400/healthz >/dev/null && break; sleep 0.2; done
+  for _ in $(seq 100); do curl -sf http://127.0.0.1:$G_PORT/healthz >/dev/null && break; sleep 0.2; done
   sleep 4  # every worker has imported the app: its boot is not counted as flow CPU
   if [ -z "${NOPEERS:-}" ]; then
-    for sc in $SCEN; do for c in $CONC; do
-      "$PY" "$BENCH" --issuer http://127.0.0.1:3400 --label node --scenario "$sc" --concurrency "$c" $COMMON
-    done; done
+    [ -n "${PEER_DATABASE_URL:-}" ] && node_lines $NODE_PG_PORT node-pg
+    node_lines $NODE_PORT node-mem
     for c in $CONC; do
-      timed "${pids[1]}" --issuer http://127.0.0.1:39420 --label ceiling --scenario sso --concurrency "$c"
+      timed "$ceiling" --issuer http://127.0.0.1:$CEILING_PORT --label ceiling --scenario sso --concurrency "$c"
     done
   fi
   for sc in $SCEN; do for c in $CONC; do
-    timed "$master" --issuer http://127.0.0.1:8400 $USERS --password Bench1234 --label "$label" \
+    timed "$master" --issuer http://127.0.0.1:$G_PORT $USERS --password Bench1234 --label "$label" \
         --scenario "$sc" --concurrency "$c"
   done; done
   kill "$master"; wait "$master" 2>/dev/null

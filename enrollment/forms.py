@@ -247,3 +247,22 @@ class MergeSearchForm(FlaskForm):
         description=_l("Le mot de passe provisoire du courrier de l'école, ou celui du compte."),
         validators=[InputRequired(REQUIRED), Length(max=200)],
     )
+
+
+class DeviceAlertsForm(FlaskForm):
+    """«Mes connexions»: the optional email on a sign-in from a new browser (issue 17)."""
+
+    enabled = BooleanField(
+        _l(
+            "M'envoyer un courriel quand une connexion à mon compte a lieu depuis un "
+            "navigateur jamais utilisé avec ce compte"
+        )
+    )
+
+
+class ReauthenticationForm(FlaskForm):
+    """«Mes données»: the password typed again before a download (issue 17)."""
+
+    password = PasswordField(
+        _l("Mot de passe"), validators=[InputRequired(REQUIRED), Length(max=200)]
+    )

@@ -75,11 +75,22 @@ def request_email_change(account: Account, new_email: str, *, now: dt.datetime) 
             "email_change_confirm",
             {**context, "link": external_url("account.confirm_email", token=token)},
             now=now,
+            account_id=account.id,
+            locale=account.locale,
         )
     ]
     old = account.contact_email()
     if old and old != new_email:
-        composed.append(compose_email(old, "email_change_notice", context, now=now))
+        composed.append(
+            compose_email(
+                old,
+                "email_change_notice",
+                context,
+                now=now,
+                account_id=account.id,
+                locale=account.locale,
+            )
+        )
     audit.record(
         "account.email_change_requested",
         actor=audit.guardian_actor(account),
@@ -108,6 +119,8 @@ def resend_email_change(account: Account, *, now: dt.datetime) -> Message:
             **product_context(),
         },
         now=now,
+        account_id=account.id,
+        locale=account.locale,
     )
 
 

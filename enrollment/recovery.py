@@ -98,7 +98,13 @@ def send_identifiers_by_email(email: str, *, now: dt.datetime) -> None:
     """Every identifier attached to the address (families share one, SPEC §5)."""
     found = accounts_for_email(email)
     if found and not _recently_sent(email, "lost_identifier", now=now):
-        compose_email(email, "lost_identifier", {"accounts": found, **product_context()}, now=now)
+        compose_email(
+            email,
+            "lost_identifier",
+            {"accounts": found, **product_context()},
+            now=now,
+            locale=found[0].locale,
+        )
 
 
 def send_identifiers_by_sms(mobile: str, *, now: dt.datetime) -> None:
@@ -110,6 +116,7 @@ def send_identifiers_by_sms(mobile: str, *, now: dt.datetime) -> None:
             {"identifiers": [a.identifier for a in found], **product_context()},
             now=now,
             immediate=False,
+            locale=found[0].locale,
         )
 
 
@@ -138,7 +145,14 @@ def request_reset_by_email(identifier: str, email: str, *, now: dt.datetime) -> 
     context = {"identifier": account.identifier, **product_context()}
     if not activated:
         activating = account.state == AccountState.ACTIVATING
-        compose_email(email, template, {**context, "activating": activating}, now=now)
+        compose_email(
+            email,
+            template,
+            {**context, "activating": activating},
+            now=now,
+            account_id=account.id,
+            locale=account.locale,
+        )
         if activating:
             activation_email.send_activation_email(account, account.email or email, now=now)
         return
@@ -154,6 +168,8 @@ def request_reset_by_email(identifier: str, email: str, *, now: dt.datetime) -> 
             "minutes": int(RESET_LINK_VALIDITY.total_seconds() // 60),
         },
         now=now,
+        account_id=account.id,
+        locale=account.locale,
     )
 
 
@@ -170,7 +186,13 @@ def request_reset_by_sms(identifier: str, *, now: dt.datetime, secret: str, prod
     if account.state != AccountState.ACTIVATED:
         if not _recently_sent(mobile, "account_not_activated", now=now):
             compose_sms(
-                mobile, "account_not_activated", product_context(), now=now, immediate=False
+                mobile,
+                "account_not_activated",
+                product_context(),
+                now=now,
+                immediate=False,
+                account_id=account.id,
+                locale=account.locale,
             )
             if account.state == AccountState.ACTIVATING and account.email:
                 activation_email.send_activation_email(account, account.email, now=now)

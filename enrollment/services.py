@@ -54,7 +54,7 @@ def activate_with_temporary_password(
         raise ForbiddenTransition(move="start_activation", state=account.state.value)
     validate_chosen_password(password, passwords.policy)
     if passwords.temporary_password_expired(
-        account, today=paris_today(now), validity_days=rules.temporary_password_validity_days
+        account, today=paris_today(now), validity_months=rules.temporary_password_validity_months
     ):
         raise TemporaryPasswordExpired()
     child = named_child(account)

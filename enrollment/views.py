@@ -38,7 +38,8 @@ SEND_LIMIT = "10 per hour"
 
 @bp.app_template_filter("paris_datetime")
 def paris_datetime(moment) -> str:
-    return paris(moment).strftime("%d/%m/%Y à %H:%M")
+    local = paris(moment)
+    return _("%(day)s à %(time)s", day=local.strftime("%d/%m/%Y"), time=local.strftime("%H:%M"))
 
 
 def refused(error: DomainError) -> str:

@@ -34,6 +34,7 @@ from federation.client import ProviderUnavailable
 from federation.client import StaleRequest
 from idp import web_session
 from kernel import runtime
+from kernel import security_events
 from kernel.clock import utcnow
 from kernel.contact import mask_mobile
 from kernel.errors import DomainError
@@ -88,7 +89,10 @@ def login():
 
 
 @bp.get("/retour")
-@limiter.limit("30 per minute")
+@limiter.limit(
+    "30 per minute",
+    on_breach=lambda _limit: security_events.sign_in("franceconnect", "throttled"),
+)
 def callback():
     """FranceConnect sends the browser back here with a code (or an error)."""
     now = utcnow()
@@ -118,6 +122,7 @@ def callback():
             account, now=now, amr=["fc"], acr=identity.acr, upstream_id_token=identity.id_token
         )
         db.session.commit()
+        security_events.sign_in("franceconnect", "success", account_id=account.id)
         return redirect(web_session.safe_next(pending["next"], _after_sign_in(account)))
     db.session.commit()
     session[LINKING_KEY] = {
@@ -135,6 +140,7 @@ def same_text(received: str, expected: str) -> bool:
 
 def _failure(error: FranceConnectError):
     log.warning("FranceConnect sign-in stopped: %s %s", error.code, error.context)
+    security_events.sign_in("franceconnect", "failure")
     status = 502 if isinstance(error, ProviderUnavailable) else 400
     return render_template(
         "federation/error.html",
@@ -283,6 +289,7 @@ def link_children():
                 upstream_id_token=identity.id_token,
             )
             db.session.commit()
+            security_events.sign_in("franceconnect", "success", account_id=account.id)
             flash(
                 _(
                     "Votre compte est lié à FranceConnect : vous pourrez désormais vous "

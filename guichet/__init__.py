@@ -30,8 +30,13 @@ from guichet.cli import register_commands
 from idp.provider import setup_provider
 from idp.views import bp as idp_bp
 from kernel import jobs
+from kernel import languages
+from kernel import logs
+from kernel import metrics
+from kernel import request_ids
 from kernel import web
 from kernel.config import Settings
+from kernel.db_pool import ping_idle_connections
 from kernel.error_pages import setup_error_pages
 from kernel.extensions import babel
 from kernel.extensions import csrf
@@ -41,8 +46,11 @@ from kernel.redis_client import setup_redis
 from kernel.secretbox import SecretBox
 from messaging import bp as messaging_bp
 from messaging.backends import build_transports
+from messaging.backlog import setup_backlog
 from messaging.dispatch import setup_dispatch
 from messaging.worker import setup_worker
+from passkeys import bp as passkeys_bp
+from registry_import.metrics import setup_import_metrics
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "kernel" / "translations"
 
@@ -50,11 +58,12 @@ TRANSLATIONS = Path(__file__).resolve().parent.parent / "kernel" / "translations
 def create_app(config: Mapping[str, object] | None = None) -> Flask:
     """Build the service. `config` overrides environment settings (tests, scripts)."""
     overrides = dict(config or {})
-    app = Flask(__name__, instance_path=str(_instance_path(overrides)))
+    app = web.App(__name__, instance_path=str(_instance_path(overrides)))
     environ = {**os.environ, **{k: str(v) for k, v in overrides.items() if v is not None}}
     settings = Settings.from_env(environ, Path(app.instance_path))
     setup_config(app, settings, overrides)
-    setup_logging(app)
+    setup_logging(app, settings)
+    setup_observability(app, settings)
     setup_database(app)
     setup_security(app, settings)
     setup_babel(app)
@@ -93,18 +102,16 @@ def setup_config(app: Flask, settings: Settings, overrides: Mapping[str, object]
 
 
 def _engine_options(url: str) -> dict:
-    """`pool_pre_ping`: a connection PostgreSQL dropped (a restart, a failover) is
-    replaced before a request uses it, so no request fails once the server is back."""
+    """A connection PostgreSQL dropped (a restart, a failover) is replaced before a
+    request uses it (kernel.db_pool pings connections idle for more than a second,
+    set up in `setup_database`), so no request fails once the server is back."""
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True, "pool_recycle": 300, "pool_size": 10, "max_overflow": 10}
+    return {"pool_recycle": 300, "pool_size": 10, "max_overflow": 10}
 
 
-def setup_logging(app: Flask) -> None:
-    if not logging.getLogger().handlers:
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-        )
+def setup_logging(app: Flask, settings: Settings) -> None:
+    logs.setup_logging(settings.log_format)
     limiter_log = logging.getLogger("flask-limiter")
     if not any(isinstance(f, LoudLimiterFallback) for f in limiter_log.filters):
         limiter_log.addFilter(LoudLimiterFallback())
@@ -125,8 +132,23 @@ class LoudLimiterFallback(logging.Filter):
         return True
 
 
+def setup_observability(app: Flask, settings: Settings) -> None:
+    """Request ids, metrics and (JSON) access lines: first of the request hooks, so
+    that a request another hook refuses is still counted and logged with its id."""
+    request_ids.setup_request_ids(app)
+    metrics.setup_metrics(
+        app, token=settings.metrics_token, multiprocess_dir=settings.metrics_multiprocess_dir
+    )
+    metrics.add_source(app, web.readiness_families)
+    if settings.log_format == "json":
+        logs.setup_access_log(app)
+
+
 def setup_database(app: Flask) -> None:
     db.init_app(app)
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            ping_idle_connections(db.engine)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
 
@@ -161,6 +183,7 @@ def setup_security(app: Flask, settings: Settings) -> None:
     security_headers = tuple((name.lower(), name, value) for name, value in headers.items())
 
     @app.after_request
+    @web.for_machines_too
     def _security_headers(response):
         """Every response gets them, unless the view set its own (names read once)."""
         present = {name.lower() for name, _ in response.headers.items()}
@@ -189,7 +212,10 @@ def setup_babel(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "fr")
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Paris")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
-    babel.init_app(app)
+    babel.init_app(app, locale_selector=languages.select_locale)
+    # The directors' console (and its letters) and the development outbox stay French.
+    languages.keep_french(app, "admin", "/admin")
+    languages.keep_french(app, "messaging", "/dev")
 
 
 def setup_services(app: Flask, settings: Settings) -> None:
@@ -199,6 +225,8 @@ def setup_services(app: Flask, settings: Settings) -> None:
     jobs.setup_jobs(app)
     setup_dispatch(app, build_transports(settings.messaging))
     setup_worker(app)
+    setup_backlog(app)
+    setup_import_metrics(app)
     setup_oidc(app, settings)
 
 
@@ -220,12 +248,15 @@ def setup_web(app: Flask, settings: Settings) -> None:
     web.setup_static_files(app, settings.dsfr_dist)
     for blueprint in (
         web.bp,
+        languages.bp,
         messaging_bp,
         idp_bp,
         enrollment_bp,
         enrollment_account_bp,
         federation_bp,
+        passkeys_bp,
         admin_bp,
     ):
         app.register_blueprint(blueprint)
+    metrics.initialise_endpoints(app)
     register_commands(app)

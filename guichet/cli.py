@@ -20,6 +20,7 @@ from guichet import migrations
 from idp.oidc_cli import clients_group
 from idp.oidc_cli import sessions_group
 from kernel import jobs
+from kernel import metrics
 from keys.cli import keys_group
 from messaging.cli import outbox_command
 from registry_import.cli import registry_group
@@ -43,16 +44,29 @@ def register_commands(app: Flask) -> None:
         app.cli.add_command(command)
 
 
+def _host_port(_ctx, _param, value: str | None) -> str | None:
+    host, _, port = (value or "").rpartition(":")
+    if value is not None and not (host and port.isdigit() and 0 < int(port) < 65536):
+        raise click.BadParameter("attendu HOTE:PORT, par exemple 0.0.0.0:9101")
+    return value
+
+
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Une seule passe, puis s'arrêter (cron).")
 @click.option(
     "--poll", type=click.FloatRange(min=0.1), default=1.0, show_default=True,
     help="Secondes entre deux passes quand rien n'est à faire.",
 )  # fmt: skip
+@click.option(
+    "--metrics", "metrics_address", metavar="HOST:PORT", callback=_host_port,
+    help="Exposer les compteurs du worker pour Prometheus sur cette adresse.",
+)  # fmt: skip
 @with_appcontext
-def worker_command(once: bool, poll: float) -> None:
+def worker_command(once: bool, poll: float, metrics_address: str | None) -> None:
     """Send what is due: messages (first attempts of bulk sends, every retry) and
     back-channel logout tokens. Runs until SIGTERM/SIGINT; several may run at once."""
+    if metrics_address:
+        metrics.serve_process_metrics(metrics_address)
     if once:
         done = jobs.run_once()
         click.echo(", ".join(f"{name} : {count} envoi(s) tenté(s)" for name, count in done.items()))

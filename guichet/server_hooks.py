@@ -7,6 +7,8 @@ name it in `hooks()`.
 
 from __future__ import annotations
 
+from kernel import metrics
+
 
 def when_ready(server) -> None:
     """Say once, in the master's log, where and how the node serves."""
@@ -19,5 +21,15 @@ def when_ready(server) -> None:
     )
 
 
+def child_exit(server, worker) -> None:
+    """A worker ended (reload, crash, max requests): its metric files stop being live."""
+    metrics.worker_exited(worker.pid)
+
+
+def on_exit(server) -> None:
+    """The master stops: the workers' metric files go with it."""
+    metrics.remove_multiprocess_dir()
+
+
 def hooks() -> dict[str, object]:
-    return {"when_ready": when_ready}
+    return {"when_ready": when_ready, "child_exit": child_exit, "on_exit": on_exit}

@@ -29,6 +29,7 @@ from gunicorn.arbiter import Arbiter
 
 from guichet import create_app
 from guichet import server_hooks
+from kernel import metrics
 from kernel import web
 from kernel.config import ServerConfig
 
@@ -141,5 +142,8 @@ def serve_command(bind: str | None) -> None:
     The settings are read once here, by building the application before any worker
     starts: a wrong setting stops the command with its message instead of making
     every worker fail to boot in turn."""
-    config = create_app().extensions["guichet.settings"].server
+    settings = create_app().extensions["guichet.settings"]
+    config = settings.server
+    # The workers' metric files (kernel.metrics), emptied before any worker starts.
+    metrics.prepare_multiprocess_dir(settings.metrics_multiprocess_dir or None)
     GuichetServer(server_options(config, bind=bind), drain_seconds=config.drain_seconds).run()

@@ -75,7 +75,9 @@ def answer(*, now: dt.datetime) -> Answer:
     if refused is not None:
         return refused
     try:
-        response = provider.server.create_authorization_response(grant=grant, grant_user=subject)
+        response = provider.server.create_authorization_response(
+            request=grant.request, grant=grant, grant_user=subject
+        )
     except IntegrityError:
         # The service was removed a moment ago while this process still had it in its
         # cache (`guichet clients remove`): its code cannot be kept; refuse as for an
@@ -140,7 +142,11 @@ def _consent(grant, login: LiveLogin, prompts: list[str], *, now: dt.datetime) -
         )
         return Answer(page, commit=True)  # keeps a session just opened here
     if decision != "allow":
-        return Answer(provider.server.create_authorization_response(grant=grant, grant_user=None))
+        return Answer(
+            provider.server.create_authorization_response(
+                request=grant.request, grant=grant, grant_user=None
+            )
+        )
     consents.record(login.account_id, client, scope, now=now)
     return None
 

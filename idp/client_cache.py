@@ -76,22 +76,24 @@ class ClientCache:
         _caches.add(self)
 
     def by_client_id(self, client_id: str) -> RegisteredClient | None:
-        return self._get(("client_id", client_id), OidcClient.client_id == client_id)
+        return self._get(("client_id", client_id), OidcClient.client_id, client_id)
 
     def by_pk(self, pk: int) -> RegisteredClient | None:
-        return self._get(("pk", pk), OidcClient.id == pk)
+        return self._get(("pk", pk), OidcClient.id, pk)
 
     def clear(self) -> None:
         with self._lock:
             self._by_key.clear()
 
-    def _get(self, key, criterion) -> RegisteredClient | None:
+    def _get(self, key, column, value) -> RegisteredClient | None:
+        """The criterion is built only on a miss: building it on every hit cost
+        more than the rest of the lookup (docs/benchmarks.md)."""
         now = time.monotonic()
         with self._lock:
             cached = self._by_key.get(key)
         if cached is not None and cached[0] > now:
             return cached[1]
-        row = db.session.scalar(db.select(OidcClient).where(criterion))
+        row = db.session.scalar(db.select(OidcClient).where(column == value))
         if row is None:
             return None
         snapshot = RegisteredClient.of(row)

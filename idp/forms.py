@@ -23,7 +23,13 @@ class LoginForm(FlaskForm):
             DataRequired(_l("Saisissez votre identifiant.")),
             Length(max=IDENTIFIER_MAX_LENGTH),
         ],
-        render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
+        # "webauthn": the browser may offer its passkeys in the field's suggestions
+        # (conditional mediation) when a sign-in section asks for them.
+        render_kw={
+            "autocomplete": "username webauthn",
+            "autocapitalize": "none",
+            "spellcheck": "false",
+        },
     )
     password = PasswordField(
         _l("Mot de passe"),

@@ -30,8 +30,10 @@ from idp.oauth_models import LogoutDelivery
 from idp.oauth_models import OidcClient
 from idp.oauth_models import SessionService
 from kernel import jobs
+from kernel import request_ids
 from kernel.clock import utcnow
 from kernel.extensions import db
+from kernel.wording import plural
 from keys import services as keys
 
 log = logging.getLogger("guichet.logout")
@@ -99,6 +101,7 @@ def end_sessions(
                 login_session_id=service.login_session_id,
                 created_at=now,
                 next_attempt_at=now,
+                request_id=request_ids.current(),
             )
             db.session.add(delivery)
             deliveries.append(delivery)
@@ -133,7 +136,9 @@ def revoke_sessions(
         actor=audit.OPERATOR,
         now=now,
         school_id=school_id,
-        summary=f"{len(logins)} session(s), {count} jeton(s) révoqués",
+        summary=plural(len(logins), "session")
+        + ", "
+        + plural(count, "jeton révoqué", "jetons révoqués"),
         details={"school": school_uai, "all": everyone},
     )
     return len(logins), count, delivery_ids
@@ -164,11 +169,18 @@ def attempt(delivery_id: int, *, now: dt.datetime | None = None) -> bool | None:
     """One delivery attempt; True when the service acknowledged (2xx), None when
     there is nothing left to do or another process has just claimed it. The claim
     counts the attempt and leases the row past the timeout before the call."""
-    now = now or utcnow()
-    config = current_app.extensions["guichet.settings"].oidc
     delivery = db.session.get(LogoutDelivery, delivery_id)
     if delivery is None or delivery.delivered_at or delivery.gave_up_at:
         return None
+    # The attempt's log lines carry the id of the request that signed out.
+    with request_ids.bound(delivery.request_id):
+        return _claim_and_deliver(delivery, now=now or utcnow())
+
+
+def _claim_and_deliver(delivery: LogoutDelivery, *, now: dt.datetime) -> bool | None:
+    """Claim the attempt (committed before the call), then post the logout token."""
+    config = current_app.extensions["guichet.settings"].oidc
+    delivery_id = delivery.id
     lease = dt.timedelta(seconds=max(60, 3 * config.backchannel_timeout_seconds))
     claimed = db.session.execute(
         db.update(LogoutDelivery)

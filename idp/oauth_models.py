@@ -223,5 +223,7 @@ class LogoutDelivery(db.Model):
     delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     gave_up_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     last_error: Mapped[str | None] = mapped_column(String(300))
+    # The request that signed out (kernel.request_ids): its attempts log under that id.
+    request_id: Mapped[str | None] = mapped_column(String(64))
 
     client: Mapped[OidcClient] = relationship()

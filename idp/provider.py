@@ -18,8 +18,16 @@ import secrets
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.integrations.flask_oauth2 import ResourceProtector
+from authlib.integrations.flask_oauth2 import token_authenticated
+from authlib.integrations.flask_oauth2.requests import FlaskJsonPayload
+from authlib.integrations.flask_oauth2.requests import FlaskJsonRequest
+from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload
+from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Request
+from authlib.oauth2.rfc6749 import InsecureTransportError
 from authlib.oauth2.rfc6749 import InvalidRequestError
+from authlib.oauth2.rfc6749 import JsonRequest
 from authlib.oauth2.rfc6749 import MissingAuthorizationError
+from authlib.oauth2.rfc6749 import OAuth2Request
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from authlib.oauth2.rfc7009 import RevocationEndpoint
@@ -55,7 +63,48 @@ from kernel.extensions import db
 from kernel.secretbox import SecretBox
 from keys import services as keys
 
-server = AuthorizationServer()
+_CHECKED = "https://checked.invalid/"  # OAuth2Request checks its uri again: passes
+
+
+class _UriWhenRead:
+    """Authlib's request objects with `uri` read from Flask only when asked: werkzeug
+    builds `request.url` with IRI decoding, a tenth of the cost of parsing a protocol
+    request, and none of our endpoints reads it (docs/benchmarks.md)."""
+
+    @property
+    def uri(self) -> str:
+        return flask_request.url
+
+    @uri.setter
+    def uri(self, _value) -> None:
+        """Authlib's constructor assigns it; the property above answers instead."""
+
+
+class _OAuth2Request(_UriWhenRead, FlaskOAuth2Request):
+    def __init__(self, request):
+        # Authlib's transport check (https, or http on a loopback address) reads only
+        # the scheme and the host: it gets them without the rest of the URL.
+        InsecureTransportError.check(f"{request.scheme}://{request.host}/")
+        OAuth2Request.__init__(self, method=request.method, uri=_CHECKED, headers=request.headers)
+        self._request = request
+        self.payload = FlaskOAuth2Payload(request)
+
+
+class _JsonRequest(_UriWhenRead, FlaskJsonRequest):
+    def __init__(self, request):
+        JsonRequest.__init__(self, request.method, None, request.headers)
+        self.payload = FlaskJsonPayload(request)
+
+
+class Server(AuthorizationServer):
+    def create_oauth2_request(self, request):
+        return _OAuth2Request(flask_request)
+
+    def create_json_request(self, request):
+        return _JsonRequest(flask_request)
+
+
+server = Server()
 
 
 class NoCredentials(MissingAuthorizationError):
@@ -73,6 +122,17 @@ class NoCredentials(MissingAuthorizationError):
 class BearerProtector(ResourceProtector):
     """The access token from the Authorization header or, in a form-encoded POST body
     (RFC 6750 §2.2, sent so by certified client libraries), `access_token`."""
+
+    def acquire_token(self, scopes=None, **kwargs):
+        """Authlib's, with the request of `_UriWhenRead`."""
+        kwargs["scopes"] = scopes
+        for claim in kwargs:
+            if isinstance(kwargs[claim], str):
+                kwargs[claim] = [kwargs[claim]]
+        token = self.validate_request(request=_JsonRequest(flask_request), **kwargs)
+        token_authenticated.send(self, token=token)
+        g.authlib_server_oauth2_token = token
+        return token
 
     def parse_request_authorization(self, request):
         if request.headers.get("Authorization"):
@@ -203,6 +263,15 @@ def _remember_service(login_session_id: str, client_id: int, *, now: dt.datetime
 
 class CodeGrant(grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = ALL_AUTH_METHODS
+    _validated_redirect_uri: str | None = None
+
+    def validate_authorization_request(self) -> str:
+        """Validated once per request: `get_consent_grant` validates it (with its hooks:
+        PKCE, nonce, prompt), and `create_authorization_response` would validate the
+        same grant again (docs/benchmarks.md). A refusal raised the first time."""
+        if self._validated_redirect_uri is None:
+            self._validated_redirect_uri = super().validate_authorization_request()
+        return self._validated_redirect_uri
 
     def generate_authorization_code(self) -> str:
         """256 bits from the CSPRNG in one call, where Authlib draws 48 characters one

@@ -23,6 +23,10 @@ from kernel.clock import utcnow
 from kernel.errors import DomainError
 from kernel.runtime import passwords
 from kernel.runtime import settings
+from kernel.web import sign_in_sections
+
+# The assurance level of a password sign-in; a passkey sign-in claims the same one.
+PASSWORD_ACR = "eidas1"  # noqa: S105 - an assurance level, not a secret
 
 PENDING_STEPS = {
     Next.ACTIVATE: ("activation", "enrollment.activate"),
@@ -66,7 +70,7 @@ def password_sign_in(form: LoginForm, next_url: str | None) -> SignInAttempt:
     except DomainError as refusal:
         return SignInAttempt(error=refusal.message)
     if result.next == Next.SIGNED_IN:
-        return SignInAttempt(login=sign_in(result.account, now=now, amr=["pwd"], acr="eidas1"))
+        return SignInAttempt(login=sign_in(result.account, now=now, amr=["pwd"], acr=PASSWORD_ACR))
     purpose, endpoint = PENDING_STEPS[result.next]
     begin_pending(purpose, result.account, now=now, next=next_url)
     return SignInAttempt(step=redirect(url_for(endpoint)))
@@ -76,5 +80,10 @@ def sign_in_page(form: LoginForm, *, error: str | None, next_url: str | None, ac
     """The sign-in page, posting to `action`; 400 when it shows a refusal or field errors."""
     status = 200 if error is None and not form.errors else 400
     return render_template(
-        "idp/login.html", form=form, error=error, next_url=next_url, action=action
+        "idp/login.html",
+        form=form,
+        error=error,
+        next_url=next_url,
+        action=action,
+        sections=sign_in_sections(),
     ), status

@@ -23,6 +23,7 @@ from idp.oauth_models import LogoutDelivery
 from idp.oauth_models import Token
 from idp.oauth_models import UsedAssertion
 from idp.oauth_models import digest
+from kernel import metrics
 from kernel.clock import utcnow
 from kernel.extensions import db
 
@@ -162,6 +163,7 @@ def save_token(token: dict, request) -> None:
         ),
     )
     db.session.connection().execute(_INSERT, values)
+    metrics.token_issued("refresh_token" if previous is not None else "authorization_code")
     # Committed by the token view once the response (ID token included) is built.
 
 

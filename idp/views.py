@@ -26,18 +26,33 @@ from idp.sign_in_form import password_sign_in
 from idp.sign_in_form import sign_in_page
 from idp.web_session import current_login
 from idp.web_session import safe_next
+from kernel import languages
+from kernel import security_events
 from kernel.clock import utcnow
 from kernel.extensions import csrf
 from kernel.extensions import db
 from kernel.extensions import limiter
 from kernel.runtime import settings
 from kernel.web import add_json_endpoints
+from kernel.web import add_machine_endpoints
 
 bp = Blueprint("idp", __name__, template_folder="templates")
 # The endpoints programs call: a malformed request gets a JSON error, not a page.
 bp.record_once(
     lambda state: add_json_endpoints(
         state.app, "idp.token", "idp.revoke", "idp.introspect", "idp.userinfo"
+    )
+)
+# …and they, with the keys and the metadata, skip the browser's shell (kernel.web.App).
+bp.record_once(
+    lambda state: add_machine_endpoints(
+        state.app,
+        "idp.token",
+        "idp.revoke",
+        "idp.introspect",
+        "idp.userinfo",
+        "idp.jwks",
+        "idp.discovery",
     )
 )
 
@@ -74,7 +89,15 @@ sign_in_limit = limiter.shared_limit(
     scope="sign-in",
     methods=["POST"],
     exempt_when=lambda: "password" not in request.form,
+    on_breach=lambda _limit: security_events.sign_in("password", "throttled"),
 )
+
+
+@limiter.request_filter
+def _authorization_by_get() -> bool:
+    """A GET to the authorization endpoint has no limit (the sign-in limit counts
+    posts): Flask-Limiter's bookkeeping is skipped on every single sign-on flow."""
+    return request.method == "GET" and request.endpoint == "idp.authorize"
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
@@ -240,7 +263,7 @@ def provider_metadata() -> dict:
         "request_uri_parameter_supported": False,
         "prompt_values_supported": ["none", "login", "consent"],
         "acr_values_supported": ["eidas1"],
-        "ui_locales_supported": ["fr"],
+        "ui_locales_supported": list(languages.LANGUAGES),
         "backchannel_logout_supported": True,
         "backchannel_logout_session_supported": True,
         "authorization_response_iss_parameter_supported": True,

@@ -13,6 +13,7 @@ import datetime as dt
 import functools
 from urllib.parse import urlsplit
 
+from flask import after_this_request
 from flask import current_app
 from flask import g
 from flask import redirect
@@ -20,8 +21,13 @@ from flask import request
 from flask import session
 from flask import url_for
 
+from accounts import devices
 from accounts import sessions
+from accounts import user_agents
+from accounts.languages import remember_language
 from accounts.models import Account
+from kernel import languages
+from kernel import runtime
 from kernel.clock import utcnow
 from kernel.extensions import db
 
@@ -39,17 +45,71 @@ def sign_in(
     upstream_id_token: str | None = None,
 ) -> sessions.LoginSession:
     """Open a server-side session and bind this browser to it (caller commits)."""
+    journey_language = languages.journey_choice()
     session.clear()
     # The CSRF token cached for this request belonged to the cleared session: a form
     # rendered after the sign-in (the consent page) must carry the new session's one.
     g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
     login = sessions.open_session(
-        account, now=now, amr=amr, acr=acr, upstream_id_token=upstream_id_token
+        account,
+        now=now,
+        amr=amr,
+        acr=acr,
+        upstream_id_token=upstream_id_token,
+        user_agent=request.headers.get("User-Agent"),
+        network=user_agents.approximate_network(request.remote_addr),
     )
+    _remember_browser(account, now=now)
     session[SESSION_KEY] = login.id
     session.permanent = False
     g.login = login
+    languages.continue_journey(journey_language)
+    _adopt_language(account)
     return login
+
+
+def _remember_browser(account: Account, *, now: dt.datetime) -> None:
+    """Issue 17: the browser's long-lived cookie tells a new browser from a known one
+    (accounts.devices); it is (re)set on the response of the sign-in."""
+    recognition = devices.note_sign_in(
+        account,
+        request.cookies.get(devices.DEVICE_COOKIE),
+        user_agent=request.headers.get("User-Agent"),
+        now=now,
+    )
+
+    @after_this_request
+    def _set_device_cookie(response):
+        response.set_cookie(
+            devices.DEVICE_COOKIE,
+            recognition.token,
+            max_age=int(devices.DEVICE_COOKIE_LIFETIME.total_seconds()),
+            httponly=True,
+            secure=runtime.settings().secure_cookies,
+            samesite="Lax",
+        )
+        return response
+
+
+def _adopt_language(account: Account) -> None:
+    """The person's choice in this browser goes on the account (its emails and SMS);
+    without one, the account's language becomes this browser's; an account without a
+    language takes the one its pages were read in (`ui_locales`, the browser's)."""
+    chosen = languages.person_choice()
+    if chosen is not None:
+        remember_language(account, chosen)
+    elif languages.supported(account.locale):
+        languages.remember(account.locale)
+    else:
+        remember_language(account, languages.current())
+
+
+@languages.language_chosen.connect
+def _keep_on_account(_sender, code: str, **_extra) -> None:
+    """The header's switch, used while signed in, changes the account's language."""
+    account = current_account()
+    if account is not None:
+        remember_language(account, code)
 
 
 def current_login() -> sessions.LoginSession | None:

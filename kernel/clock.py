@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from dateutil.relativedelta import relativedelta
+
 PARIS = ZoneInfo("Europe/Paris")
 
 
@@ -25,3 +27,17 @@ def paris(moment: dt.datetime) -> dt.datetime:
 def paris_today(now: dt.datetime) -> dt.date:
     """The calendar day in France at `now` (distribution dates, deadlines)."""
     return paris(now).date()
+
+
+def months_after(day: dt.date, months: int) -> dt.date:
+    """The same day `months` calendar months later, or the month's last day when it
+    has none (SPEC §4: issued on 7 December, valid through 7 March; on 30 November,
+    through the last day of February)."""
+    return day + relativedelta(months=months)
+
+
+def paris_midnight(day: dt.date) -> dt.datetime:
+    """The naive-UTC moment a Paris calendar day begins (a deadline's first day
+    without validity)."""
+    local = dt.datetime.combine(day, dt.time(0), tzinfo=PARIS)
+    return local.astimezone(dt.UTC).replace(tzinfo=None)

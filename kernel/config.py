@@ -39,8 +39,9 @@ class Argon2Params:
 class AccountRules:
     """Deadlines of SPEC §4 and §6, kept configurable in one place."""
 
-    temporary_password_validity_days: int = 92  # "3 months"
-    activation_link_validity_days: int = 92
+    # Calendar months in Paris time (SPEC §4): issued on 7 December, valid through 7 March.
+    temporary_password_validity_months: int = 3
+    activation_link_validity_months: int = 3
     sms_code_validity_minutes: int = 30
     terms_version: str = "2026-09"
     # Lost identifier / password answer no sooner than this, found or not (no timing
@@ -100,6 +101,9 @@ class ProductConfig:
     name: str = "Guichet"
     service_url: str = "http://127.0.0.1:5000/"
     help_url: str = "http://127.0.0.1:5000/aide"
+    # Folder holding DejaVuSans.ttf and DejaVuSans-Bold.ttf for letters and lists;
+    # empty: the system's fonts-dejavu-core (admin/pdf.py).
+    pdf_font_dir: str = ""
 
 
 @dataclass(frozen=True)
@@ -170,6 +174,12 @@ class Settings:
     redis_timeout_seconds: float = 0.5
     # Reverse proxies in front of the service whose X-Forwarded-For is trusted (0: none).
     trusted_proxy_hops: int = 0
+    # Observability (docs/operations.md): `text` or `json` log lines; a bearer token
+    # /metrics requires when set; the directory of the workers' metric files, set by
+    # the service before its workers start (empty: one process's own figures).
+    log_format: str = "text"
+    metrics_token: str = ""
+    metrics_multiprocess_dir: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], instance_path: Path) -> Settings:
@@ -182,6 +192,9 @@ class Settings:
             redis_url=env.str("REDIS_URL", "") or None,
             redis_timeout_seconds=env.float("REDIS_TIMEOUT", 0.5),
             trusted_proxy_hops=env.int("TRUSTED_PROXY_HOPS", 0),
+            log_format=_log_format(env.str("LOG_FORMAT", "text")),
+            metrics_token=env.str("METRICS_TOKEN", ""),
+            metrics_multiprocess_dir=env.str("PROMETHEUS_MULTIPROC_DIR", ""),
             secret_key=env.str("SECRET_KEY", "") or _instance_secret(instance_path),
             data_encryption_key=env.str("DATA_ENCRYPTION_KEY", "") or None,
             public_url=public_url,
@@ -201,8 +214,8 @@ class Settings:
                 parallelism=env.int("ARGON2_PARALLELISM", 1),
             ),
             accounts=AccountRules(
-                temporary_password_validity_days=env.int("TEMPORARY_PASSWORD_VALIDITY_DAYS", 92),
-                activation_link_validity_days=env.int("ACTIVATION_LINK_VALIDITY_DAYS", 92),
+                temporary_password_validity_months=env.int("TEMPORARY_PASSWORD_VALIDITY_MONTHS", 3),
+                activation_link_validity_months=env.int("ACTIVATION_LINK_VALIDITY_MONTHS", 3),
                 sms_code_validity_minutes=env.int("SMS_CODE_VALIDITY_MINUTES", 30),
                 terms_version=env.str("TERMS_VERSION", "2026-09"),
                 recovery_min_seconds=env.float("RECOVERY_MIN_SECONDS", 0.3),
@@ -250,6 +263,7 @@ class Settings:
                 name=env.str("PRODUCT_NAME", "Guichet"),
                 service_url=env.str("PRODUCT_SERVICE_URL", public_url + "/"),
                 help_url=env.str("PRODUCT_HELP_URL", public_url + "/aide"),
+                pdf_font_dir=env.str("PDF_FONT_DIR", ""),
             ),
             server=ServerConfig(
                 bind=env.str("WEB_BIND", ServerConfig.bind),
@@ -327,6 +341,13 @@ class _Env:
         if raw in (None, ""):
             return default
         return raw.strip().lower() in {"1", "true", "yes", "on", "oui"}
+
+
+def _log_format(raw: str) -> str:
+    value = raw.strip().lower() or "text"
+    if value not in ("text", "json"):
+        raise ValueError(f"LOG_FORMAT must be text or json, got {raw!r}")
+    return value
 
 
 def _normalise_database_url(url: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import sys
 from pathlib import Path
 
 from flask import Blueprint
@@ -16,6 +17,9 @@ from flask import abort
 from flask import current_app
 from flask import request
 from flask import send_from_directory
+from flask.globals import request_ctx
+from flask.signals import request_tearing_down
+from prometheus_client.core import GaugeMetricFamily
 from redis import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 from whitenoise import WhiteNoise
@@ -35,6 +39,10 @@ bp = Blueprint(
 )
 
 ACCOUNT_SECTIONS_KEY = "guichet.account_sections"
+SIGN_IN_SECTIONS_KEY = "guichet.sign_in_sections"
+
+
+bp.record_once(lambda state: add_machine_endpoints(state.app, "kernel.healthz", "kernel.readyz"))
 
 
 # Static files: WhiteNoise serves them before Flask sees the request, gzip or Brotli
@@ -121,6 +129,20 @@ def add_readiness_check(app: Flask, name: str, check) -> None:
     app.extensions.setdefault(READINESS_CHECKS_KEY, {})[name] = check
 
 
+def readiness_families() -> list[GaugeMetricFamily]:
+    """/readyz's checks on /metrics (`guichet_ready`), read at scrape time, so that an
+    alert sees a node that answers Prometheus but not parents."""
+    ready = GaugeMetricFamily(
+        "guichet_ready",
+        "1 when the dependency answers this node (as /readyz checks it), else 0.",
+        labels=["dependency"],
+    )
+    ready.add_metric(["database"], 1.0 if _database_answers() == "ok" else 0.0)
+    if runtime.settings().redis_url:
+        ready.add_metric(["redis"], 1.0 if _redis_answers() == "ok" else 0.0)
+    return [ready]
+
+
 def _database_answers() -> str:
     try:
         db.session.execute(db.text("SELECT 1"))
@@ -149,13 +171,85 @@ def add_json_endpoints(app: Flask, *endpoints: str) -> None:
     app.extensions.setdefault(JSON_ENDPOINTS_KEY, set()).update(endpoints)
 
 
+# Endpoints only programs call (token, userinfo, JWKS…): no browser session, no
+# CSRF, no rate limit, so they skip the browser's shell (`App`).
+MACHINE_ENDPOINTS_KEY = "guichet.machine_endpoints"
+
+
+def add_machine_endpoints(app: Flask, *endpoints: str) -> None:
+    app.extensions.setdefault(MACHINE_ENDPOINTS_KEY, set()).update(endpoints)
+
+
+def for_machines_too(hook):
+    """Mark an application-wide before/after-request hook that machine endpoints run too."""
+    hook.guichet_for_machines = True
+    return hook
+
+
+_UNSET = object()
+
+
+class App(Flask):
+    """Flask, with the machine endpoints (`add_machine_endpoints`) skipping the shell
+    pages need: of the application's before-, after- and teardown-request hooks they
+    run only those marked `for_machines_too` (the NUL-byte door, the security
+    headers), and no session cookie is written for them. The hooks skipped (CSRF,
+    Flask-Limiter's bookkeeping) had nothing to do there, those views being exempt
+    from both: they were a third of a token or userinfo request's cost
+    (docs/benchmarks.md)."""
+
+    def _is_machine_request(self) -> bool:
+        return request.endpoint in self.extensions.get(MACHINE_ENDPOINTS_KEY, ())
+
+    def preprocess_request(self):
+        if not self._is_machine_request():
+            return super().preprocess_request()
+        for name in (None, *reversed(request.blueprints)):
+            for hook in self.before_request_funcs.get(name, ()):
+                if getattr(hook, "guichet_for_machines", False):
+                    answer = hook()
+                    if answer is not None:
+                        return answer
+        return None
+
+    def process_response(self, response):
+        if not self._is_machine_request():
+            return super().process_response(response)
+        for hook in request_ctx._after_request_functions:
+            response = hook(response)
+        for name in (*request.blueprints, None):
+            for hook in reversed(self.after_request_funcs.get(name, ())):
+                if getattr(hook, "guichet_for_machines", False):
+                    response = hook(response)
+        return response  # a program gets no session cookie
+
+    def do_teardown_request(self, exc=_UNSET) -> None:
+        if not self._is_machine_request():
+            super().do_teardown_request(*(() if exc is _UNSET else (exc,)))
+            return
+        if exc is _UNSET:
+            exc = sys.exc_info()[1]
+        for name in (*request.blueprints, None):
+            for hook in reversed(self.teardown_request_funcs.get(name, ())):
+                if getattr(hook, "guichet_for_machines", False):
+                    hook(exc)
+        request_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
+
+
+FORM_TYPES = frozenset(("application/x-www-form-urlencoded", "multipart/form-data"))
+
+
 @bp.before_app_request
+@for_machines_too
 def refuse_nul_bytes():
     """A NUL byte is never in a name, a password or a code, and PostgreSQL refuses it
     in text: answer 400 at the door (a French page, or an OAuth error for programs)
     instead of a 500 from the database."""
-    values = [*request.args.items(multi=True), *request.form.items(multi=True)]
-    values += [(key, str(value)) for key, value in (request.view_args or {}).items()]
+    values = [(key, str(value)) for key, value in (request.view_args or {}).items()]
+    if request.query_string:
+        values += request.args.items(multi=True)
+    if request.mimetype in FORM_TYPES:  # the only bodies request.form reads
+        values += request.form.items(multi=True)
     if not any("\x00" in key or "\x00" in value for key, value in values):
         return None
     if request.endpoint in current_app.extensions.get(JSON_ENDPOINTS_KEY, ()):
@@ -192,3 +286,15 @@ def add_account_section(app: Flask, template: str) -> None:
 
 def account_sections() -> list[str]:
     return current_app.extensions.get(ACCOUNT_SECTIONS_KEY, [])
+
+
+def add_sign_in_section(app: Flask, template: str) -> None:
+    """An area offers another way in on the sign-in page (passkeys): the page includes
+    `template` (with `next_url` in its context) without naming the area that owns it."""
+    sections = app.extensions.setdefault(SIGN_IN_SECTIONS_KEY, [])
+    if template not in sections:
+        sections.append(template)
+
+
+def sign_in_sections() -> list[str]:
+    return current_app.extensions.get(SIGN_IN_SECTIONS_KEY, [])

@@ -17,6 +17,8 @@ from flask import current_app
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from kernel import metrics
+from kernel import request_ids
 from kernel.clock import utcnow
 from kernel.config import MessagingConfig
 from kernel.extensions import db
@@ -39,63 +41,73 @@ class AttemptResult:
 def attempt(message_id: int) -> AttemptResult | None:
     """Try to send one due message once; None when it is not (or no longer) due, or
     another process has just claimed it."""
-    transports = current_app.extensions["guichet.transports"]
-    config: MessagingConfig = current_app.extensions["guichet.settings"].messaging
-    now = utcnow()
     with Session(db.engine, expire_on_commit=False) as session:
         message = session.get(Message, message_id)
         if message is None or message.status != MessageStatus.PENDING:
             return None
-        lease_until = now + lease(config)
-        claimed = session.execute(
-            update(Message)
-            .where(
-                Message.id == message_id,
-                Message.status == MessageStatus.PENDING,
-                Message.attempts == message.attempts,
-                Message.next_attempt_at <= now,
-            )
-            .values(attempts=message.attempts + 1, last_attempt_at=now, next_attempt_at=lease_until)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        session.commit()
-        if not claimed:
-            return None
-        message.attempts += 1
-        message.last_attempt_at = now
-        try:
-            result = transports[message.channel.value].send(message)
-        except TransportError as exc:
-            failure = exc
-        except Exception:  # a fault of ours must not surface after the business commit
-            log.exception("message %s: unexpected error while sending", message.id)
-            failure = TransportError("internal error", permanent=False, code=ErrorCode.INTERNAL)
-        else:
-            message.status = MessageStatus.SENT
-            message.sent_at = utcnow()
-            message.provider_id = result.provider_id
-            message.error = message.error_code = message.next_attempt_at = None
-            session.commit()
-            return AttemptResult(MessageStatus.SENT, message.attempts)
-        message.error = str(failure)
-        message.error_code = failure.code.value
-        retry_after = None
-        if not failure.permanent and message.attempts < config.max_attempts:
-            retry_after = retry_interval(config, attempts=message.attempts)
-            message.next_attempt_at = now + dt.timedelta(seconds=retry_after)
-        else:
-            message.status = MessageStatus.FAILED
-            message.next_attempt_at = None
-        session.commit()
-        log.warning(
-            "message %s (%s) not sent, attempt %s, %s: %s",
-            message.id,
-            message.channel.value,
-            message.attempts,
-            "will retry" if retry_after is not None else "failed",
-            failure,
+        # The attempt's log lines carry the id of the request that composed it.
+        with request_ids.bound(message.request_id):
+            return _claim_and_send(session, message)
+
+
+def _claim_and_send(session: Session, message: Message) -> AttemptResult | None:
+    """Claim the attempt (committed before the provider is called), then send."""
+    transports = current_app.extensions["guichet.transports"]
+    config: MessagingConfig = current_app.extensions["guichet.settings"].messaging
+    now = utcnow()
+    message_id = message.id
+    lease_until = now + lease(config)
+    claimed = session.execute(
+        update(Message)
+        .where(
+            Message.id == message_id,
+            Message.status == MessageStatus.PENDING,
+            Message.attempts == message.attempts,
+            Message.next_attempt_at <= now,
         )
-        return AttemptResult(message.status, message.attempts, retry_after)
+        .values(attempts=message.attempts + 1, last_attempt_at=now, next_attempt_at=lease_until)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.commit()
+    if not claimed:
+        return None
+    message.attempts += 1
+    message.last_attempt_at = now
+    try:
+        result = transports[message.channel.value].send(message)
+    except TransportError as exc:
+        failure = exc
+    except Exception:  # a fault of ours must not surface after the business commit
+        log.exception("message %s: unexpected error while sending", message.id)
+        failure = TransportError("internal error", permanent=False, code=ErrorCode.INTERNAL)
+    else:
+        message.status = MessageStatus.SENT
+        message.sent_at = utcnow()
+        message.provider_id = result.provider_id
+        message.error = message.error_code = message.next_attempt_at = None
+        session.commit()
+        metrics.message(message.channel.value, "sent")
+        return AttemptResult(MessageStatus.SENT, message.attempts)
+    message.error = str(failure)
+    message.error_code = failure.code.value
+    retry_after = None
+    if not failure.permanent and message.attempts < config.max_attempts:
+        retry_after = retry_interval(config, attempts=message.attempts)
+        message.next_attempt_at = now + dt.timedelta(seconds=retry_after)
+    else:
+        message.status = MessageStatus.FAILED
+        message.next_attempt_at = None
+    session.commit()
+    metrics.message(message.channel.value, "retried" if retry_after is not None else "failed")
+    log.warning(
+        "message %s (%s) not sent, attempt %s, %s: %s",
+        message.id,
+        message.channel.value,
+        message.attempts,
+        "will retry" if retry_after is not None else "failed",
+        failure,
+    )
+    return AttemptResult(message.status, message.attempts, retry_after)
 
 
 def lease(config: MessagingConfig) -> dt.timedelta:

@@ -13,6 +13,10 @@ cannot receive SMS (`messaging.delivery.outcome`); `immediate=False` starts it
 without waiting (a page that must take as long whether or not a message left).
 The messages of a batch (bulk sends) are the worker's. Every retry is the
 worker's (`guichet worker`).
+
+In which language (docs/languages.md): `locale` is the recipient's stored
+language (`Account.locale`); `kernel.languages.message_locale` prefers the page's
+when a parent asks from a page. The console's letters pass none: French.
 """
 
 from __future__ import annotations
@@ -21,10 +25,13 @@ import datetime as dt
 import uuid
 
 from flask import render_template
+from flask_babel import force_locale
 from jinja2 import TemplateNotFound
 
+from kernel import request_ids
 from kernel.contact import normalise_mobile
 from kernel.extensions import db
+from kernel.languages import message_locale
 from messaging.models import Channel
 from messaging.models import Message
 from messaging.models import MessageStatus
@@ -46,14 +53,18 @@ def compose_email(
     now: dt.datetime,
     batch_id: str | None = None,
     immediate: bool | None = None,
+    account_id: int | None = None,
+    locale: str | None = None,
 ) -> Message:
-    subject = render_template(f"messages/{template}.subject.txt", **context).strip()
-    body = render_template(f"messages/{template}.txt", **context)
-    try:
-        html = render_template(f"messages/{template}.html", **context)
-    except TemplateNotFound:
-        html = None
+    with force_locale(message_locale(locale)):
+        subject = render_template(f"messages/{template}.subject.txt", **context).strip()
+        body = render_template(f"messages/{template}.txt", **context)
+        try:
+            html = render_template(f"messages/{template}.html", **context)
+        except TemplateNotFound:
+            html = None
     message = _add(Channel.EMAIL, to.strip().lower(), template, subject, body, html, now, batch_id)
+    message.account_id = account_id
     _remember(message, immediate=immediate)
     return message
 
@@ -66,10 +77,14 @@ def compose_sms(
     now: dt.datetime,
     batch_id: str | None = None,
     immediate: bool | None = None,
+    account_id: int | None = None,
+    locale: str | None = None,
 ) -> Message:
-    body = render_template(f"messages/{template}.sms.txt", **context).strip()
+    with force_locale(message_locale(locale)):
+        body = render_template(f"messages/{template}.sms.txt", **context).strip()
     recipient = normalise_mobile(to_e164) or to_e164.strip()
     message = _add(Channel.SMS, recipient, template, "", body, None, now, batch_id)
+    message.account_id = account_id
     _remember(message, immediate=immediate)
     return message
 
@@ -87,6 +102,7 @@ def _add(channel, recipient, template, subject, body, html, now, batch_id) -> Me
         attempts=0,
         next_attempt_at=now,
         batch_id=batch_id,
+        request_id=request_ids.current(),
     )
     db.session.add(message)
     return message

@@ -15,6 +15,7 @@ import enum
 from sqlalchemy import DateTime
 from sqlalchemy import Enum
 from sqlalchemy import Index
+from sqlalchemy import Integer
 from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy.orm import Mapped
@@ -66,3 +67,8 @@ class Message(db.Model):
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     # Messages composed together (a director's bulk notification), for progress pages.
     batch_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    # The request that composed it (kernel.request_ids): its attempts log under that id.
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    # The account a message is about, when the sender knows it: «Mes données» lists a
+    # parent's messages by it, never by an address a family may share (issue 17).
+    account_id: Mapped[int | None] = mapped_column(Integer, index=True)

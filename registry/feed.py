@@ -21,6 +21,7 @@ from typing import NamedTuple
 from kernel.contact import normalise_email
 from kernel.contact import normalise_mobile
 from kernel.names import ascii_fold
+from kernel.wording import plural
 from registry.models import Admission
 from registry.models import Guardian
 from registry.models import Level
@@ -138,7 +139,10 @@ def read_rows(folder: Path, name: str) -> Iterator[tuple[int, dict[str, str]]]:
             if not any(v.strip() for v in values):
                 continue
             if len(values) != len(expected):
-                yield line, {"__error__": f"{len(values)} champs au lieu de {len(expected)}"}
+                yield (
+                    line,
+                    {"__error__": f"{plural(len(values), 'champ')} au lieu de {len(expected)}"},
+                )
                 continue
             yield line, {key: value.strip() for key, value in zip(expected, values, strict=True)}
 

@@ -26,6 +26,7 @@ from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
 from kernel.extensions import db
+from kernel.folded_names import FoldedNames
 
 if TYPE_CHECKING:
     from accounts.models import Account
@@ -94,9 +95,15 @@ class SchoolClass(db.Model):
     school: Mapped[School] = relationship(back_populates="classes")
 
 
-class Pupil(db.Model):
+class Pupil(FoldedNames, db.Model):
+    """A pupil; `folded_last_name`/`folded_first_name` (FoldedNames) are what the
+    console searches and sorts on, indexed with the school."""
+
     __tablename__ = "pupils"
-    __table_args__ = (Index("ix_pupils_school_id_class_id", "school_id", "class_id"),)
+    __table_args__ = (
+        Index("ix_pupils_school_id_class_id", "school_id", "class_id"),
+        Index("ix_pupils_folded_names", "school_id", "folded_last_name", "folded_first_name"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     registry_id: Mapped[str] = mapped_column(String(40), unique=True)

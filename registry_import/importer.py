@@ -19,6 +19,7 @@ already given (to hand out new ones without a query each).
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from dataclasses import asdict
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ from accounts.passwords import PasswordService
 from accounts.passwords import generate_temporary_password
 from kernel.extensions import db
 from kernel.names import fold_name
+from kernel.names import folded_names
+from kernel.wording import plural
 from registry import feed
 from registry.models import Guardian
 from registry.models import GuardianPupil
@@ -59,6 +62,8 @@ PUPIL_COLUMNS = [
     "ine",
     "last_name",
     "first_name",
+    "folded_last_name",
+    "folded_first_name",
     "birth_date",
     "school_id",
     "class_id",
@@ -79,6 +84,8 @@ class ImportReport:
     withdrawn: int = 0
     accounts_created: int = 0
     details: dict = field(default_factory=dict)
+    # Validation and application, for /metrics (registry_import.metrics).
+    duration_seconds: float = 0.0
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -96,6 +103,7 @@ def import_feed(
     every bad line) with nothing written."""
     progress = progress or (lambda stage, count: None)
     folder = Path(folder)
+    started = time.monotonic()
     try:
         missing = [name for name in feed.HEADERS if not (folder / name).is_file()]
         if missing:
@@ -108,11 +116,12 @@ def import_feed(
             raise feed.FeedInvalid(_first_reason_per_line(errors))
         report = _ImportRun(conn, now=now, passwords=passwords, batch_size=batch_size).apply()
         staging.drop(conn)
+        report.duration_seconds = round(time.monotonic() - started, 3)
         audit.record(
             "registry.imported",
             actor=audit.SYSTEM,
             now=now,
-            summary=f"{report.accounts_created} compte(s) créé(s)",
+            summary=plural(report.accounts_created, "compte créé", "comptes créés"),
             details=report.as_dict(),
         )
         db.session.commit()
@@ -384,6 +393,7 @@ class _ImportRun:
                 "identifier": self.allocator.allocate(g.first_name, g.last_name),
                 "first_name": g.first_name,
                 "last_name": g.last_name,
+                **folded_names(g.last_name, g.first_name),
                 **initial,
                 "temporary_password_encrypted": self.passwords.box.encrypt(
                     generate_temporary_password()

@@ -30,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.engine import Connection
 
+from kernel.names import folded_names
 from registry import feed
 from registry.eligibility import legal_link_criteria
 from registry.models import Guardian
@@ -64,7 +65,16 @@ pupils = _staging(
     "feed_pupils",
     *(
         _copy(Pupil.__table__.c[c])
-        for c in ("registry_id", "ine", "last_name", "first_name", "birth_date", "level")
+        for c in (
+            "registry_id",
+            "ine",
+            "last_name",
+            "first_name",
+            "folded_last_name",
+            "folded_first_name",
+            "birth_date",
+            "level",
+        )
     ),
     _copy(Pupil.__table__.c.admission),
     Column("uai", String(8)),
@@ -136,7 +146,8 @@ def _row_values(name: str, parsed) -> dict:
         return {"uai": parsed.uai, "name": parsed.name, "academy": parsed.academy,
                 "city": parsed.city}  # fmt: skip
     if name == feed.PUPILS:
-        return parsed._asdict() | {"school_id": None, "class_id": None}
+        names = folded_names(parsed.last_name, parsed.first_name)
+        return parsed._asdict() | names | {"school_id": None, "class_id": None}
     if name == feed.GUARDIANS:
         return parsed._asdict() | {"eligible": False}
     return {

@@ -446,6 +446,50 @@ def test_parent_pages(app, client, app_ctx, school, activated_account):
     check(pages)
 
 
+def test_parent_connections_and_data_pages(app, client, app_ctx, activated_account):
+    """«Mes connexions» and «Mes données» (issue 17): two sessions, the alert switch,
+    the password asked again (wrong once), the downloads and the readable page."""
+    from accounts import sessions
+
+    now = utcnow()
+    factories.sign_in_client(client, activated_account, now=now - dt.timedelta(minutes=10))
+    sessions.open_session(
+        activated_account, now=now, amr=["pwd"], user_agent="Mozilla/5.0 (iPhone) Safari/604.1"
+    )
+    db.session.commit()
+    pages = Pages(app)
+    pages.add("my connections", client.get("/compte/connexions"))
+    pages.add(
+        "my connections, alert on",
+        client.post("/compte/connexions/alertes", data={"enabled": "y"}, follow_redirects=True),
+        at="/compte/connexions",
+    )
+    pages.add(
+        "my connections, one ended",
+        client.post("/compte/connexions/terminer", data={"which": "others"}, follow_redirects=True),
+        at="/compte/connexions",
+    )
+    pages.add("my data, password asked", client.get("/compte/mes-donnees"))
+    pages.add("my data, empty password", client.post("/compte/mes-donnees", data={}), (200, 400))
+    pages.add(
+        "my data, wrong password",
+        client.post("/compte/mes-donnees", data={"password": "faux"}),
+        (200, 400),
+    )
+    pages.add(
+        "my data, downloads",
+        client.post("/compte/mes-donnees", data={"password": "Secret123"}, follow_redirects=True),
+        at="/compte/mes-donnees",
+    )
+    pages.add("my data, readable", client.get("/compte/mes-donnees/consulter"))
+    pages.add(
+        "my connections, all ended",
+        client.post("/compte/connexions/terminer", data={"which": "all"}, follow_redirects=True),
+        at="/connexion",
+    )
+    check(pages)
+
+
 def test_consent_page(app, client, app_ctx, activated_account):
     client_row, _secret = clients.add_client(
         now=utcnow(),

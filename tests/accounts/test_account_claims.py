@@ -32,9 +32,13 @@ NOT_CLAIMED = {
     "last_login_at",
     "terms_version",
     "terms_accepted_at",
+    "locale",
     "created_at",
     "deleted_at",
     "merged_into_id",
+    "folded_last_name",  # the console's search key (kernel.names), not a claim
+    "folded_first_name",
+    "new_device_alerts",  # «Mes connexions» (issue 17)
 }
 REGISTRY_CONTACT = ("registry_email", "registry_mobile")
 

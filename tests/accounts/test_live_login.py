@@ -24,6 +24,8 @@ NOW = factories.NOW
 SECOND = dt.timedelta(seconds=1)
 # Columns the rule reads but the authorization endpoint does not keep.
 NOT_KEPT = {"created_at", "last_seen_at", "upstream_id_token", "ended_at", "ended_reason"}
+# What «Mes connexions» shows (issue 17), never read by the authorization endpoint.
+NOT_KEPT |= {"user_agent", "network"}
 
 SEEN_AGO = [
     dt.timedelta(0),

@@ -7,6 +7,7 @@ import pytest
 
 from accounts.errors import PasswordPolicyError
 from accounts.passwords import generate_temporary_password
+from accounts.passwords import temporary_password_valid_through
 from accounts.passwords import validate_chosen_password
 from kernel import runtime
 from kernel.config import PasswordPolicy
@@ -81,21 +82,28 @@ def test_a_new_temporary_password_stops_the_old_passwords_at_once(app_ctx):
     assert service.check_temporary(account, second)
 
 
-def test_temporary_password_is_valid_three_months_from_issue(app_ctx):
+@pytest.mark.parametrize(
+    ("issued", "last_day"),
+    [
+        (dt.date(2026, 12, 7), dt.date(2027, 3, 7)),  # SPEC §4's example
+        (dt.date(2027, 5, 31), dt.date(2027, 8, 31)),
+        (dt.date(2026, 11, 30), dt.date(2027, 2, 28)),  # no 30 February: its last day
+        (dt.date(2027, 11, 30), dt.date(2028, 2, 29)),
+    ],
+)
+def test_temporary_password_is_valid_three_calendar_months_from_issue(app_ctx, issued, last_day):
     account = factories.make_account()
     service = runtime.passwords()
-    issued = dt.date(2026, 9, 1)
     service.issue_temporary(account, today=issued)
-    assert not service.temporary_password_expired(
-        account, today=issued + dt.timedelta(days=92), validity_days=92
-    )
-    assert service.temporary_password_expired(
-        account, today=issued + dt.timedelta(days=93), validity_days=92
-    )
+    assert temporary_password_valid_through(account, validity_months=3) == last_day
+    assert not service.temporary_password_expired(account, today=last_day, validity_months=3)
+    day_after = last_day + dt.timedelta(days=1)
+    assert service.temporary_password_expired(account, today=day_after, validity_months=3)
+    assert service.usable_temporary_password(account, today=day_after, validity_months=3) is None
 
 
 def test_a_never_distributed_temporary_password_is_not_valid(app_ctx):
     account = factories.make_account()
     assert runtime.passwords().temporary_password_expired(
-        account, today=dt.date(2026, 11, 24), validity_days=92
+        account, today=dt.date(2026, 11, 24), validity_months=3
     )

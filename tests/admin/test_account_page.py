@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from accounts import throttle
+from accounts.activation_email import activation_link_expiry
 from accounts.models import AccountState
 from accounts.models import AuditEvent
 from kernel import runtime
@@ -97,16 +98,18 @@ def test_changed_password_is_masked_and_activating_offers_resend(console):
     assert "Renvoyer un courriel d'activation" in page
     from accounts import email_links
 
+    sent = dt.datetime(2026, 8, 1, 10)
     email_links.issue(
         account,
         email_links.ACTIVATION,
         "educonnect_qualif@ac-test.fr",
-        now=dt.datetime(2026, 8, 1, 10),
-        validity=dt.timedelta(days=92),
+        now=sent,
+        validity=activation_link_expiry(sent, 3) - sent,
     )
     db.session.commit()
     page = text(console.client.get(f"/admin/comptes/{account.id}"))
-    assert "lien d'activation expiré le 01-11-2026" in page
+    # Sent on 1 August: works through 1 November, «expiré le» the first day it does not.
+    assert "lien d'activation expiré le 02-11-2026" in page
 
 
 def test_locks_are_visible_and_lifted(console):

@@ -74,13 +74,14 @@ def test_csv_list_exact_bytes(console, le_ramier, frozen_console):
     assert data.startswith(b"\xef\xbb\xbf" + HEADER.encode() + b"\r\n")
     password = runtime.passwords().temporary_password(cosams)
     school = "0311478N;E.E.PR-SAINTE-FAMILLE DES MINIMES"
+    # Sorted on the folded names: «-DXERNAD» sorts as «dxernad», after «amejdobu».
     assert data.decode("utf-8-sig").split("\r\n") == [
         HEADER,
+        f"{school};AMEJDOBU;Lucie;Cours moyen 1re année;CM1 NEW;ZOUMN;Guillaume;g.zoumn;*****",
         f"{school};'DXERNAD;Bilal;Moyenne section;Classe 5 -MS - Mme DARTHOUT Emmanuelle;"
         f"COSAMS;Abdelkader;a.cosams;{password}",
         f"{school};'DXERNAD;Bilal;Moyenne section;Classe 5 -MS - Mme DARTHOUT Emmanuelle;"
         "EUOZAALM;Khadija;k.euozaalm;",
-        f"{school};AMEJDOBU;Lucie;Cours moyen 1re année;CM1 NEW;ZOUMN;Guillaume;g.zoumn;*****",
         f"{school};XECIDIGU;Ismaïl;Grande section;Classe 6 - GS - Mme MERCADE Cathy;"
         f"COSAMS;Abdelkader;a.cosams;{password}",
         "",
@@ -158,13 +159,18 @@ def test_reset_from_the_list(console, le_ramier):
 def test_reset_from_the_account_page(console, le_ramier):
     _, euozaalm, activated = le_ramier
     page = text(console.client.post(f"/admin/comptes/{activated.id}/reinitialiser"))
-    assert "Êtes-vous sûr de vouloir réinitialiser le compte ?" in page
-    page = text(
-        console.client.post(
-            "/admin/responsables/reinitialiser", data={"ids": [activated.id], "origin": "account"}
-        )
+    # 004:939, word for word
+    assert "Êtes-vous sûr de vouloir réinitialiser le mot de passe du compte ?" in page
+    response = console.client.post(
+        "/admin/responsables/reinitialiser", data={"ids": [activated.id], "origin": "account"}
     )
+    assert response.headers["Location"].endswith(f"/admin/comptes/{activated.id}")
+    page = text(console.client.get(response.headers["Location"]))
     assert "Le mot de passe a bien été réinitialisé." in page
+    # 004:946: the new password is shown at once on the account's page
+    db.session.refresh(activated)
+    new = runtime.passwords().temporary_password(activated)
+    assert new and f"Mot de passe *</th><td>{new}</td>" in page
     assert console.client.post(f"/admin/comptes/{euozaalm.id}/reinitialiser").status_code == 404
 
 

@@ -323,9 +323,8 @@ def test_a_notification_at_2330_utc_on_31_december_is_dated_1_january(console, m
 
     page = text(console.client.get(f"/admin/comptes/{account.id}"))
     assert "Date de distribution</th><td>01-01-2027</td>" in page
-    validity = runtime.settings().accounts.temporary_password_validity_days
-    until = dt.date(2027, 1, 1) + dt.timedelta(days=validity)
-    assert f"mot de passe provisoire valable jusqu'au {until:%d-%m-%Y}" in page
+    # Three calendar months (SPEC §4): issued on 1 January, valid through 1 April.
+    assert "mot de passe provisoire valable jusqu'au 01-04-2027" in page
     results = text(
         console.client.get("/admin/responsables", query_string=search_args(console.school))
     )

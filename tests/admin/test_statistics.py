@@ -139,10 +139,21 @@ def test_nightly_command(console, dataset):
     runner = console.app.test_cli_runner()
     result = runner.invoke(args=["stats", "compute"])
     assert result.exit_code == 0, result.output
-    assert "Statistiques calculées pour 2 école(s)" in result.output
+    assert "Statistiques calculées pour 2 écoles" in result.output
     other = stats.of_school(console.other_school).data
     assert other["summary"]["activated"] == 1
     result = runner.invoke(args=["stats", "compute", "--school", "0311478N"])
-    assert "pour 1 école(s)" in result.output
+    assert "pour 1 école le" in result.output
     result = runner.invoke(args=["stats", "compute", "--school", "9999999Z"])
     assert result.exit_code != 0
+
+
+@pytest.mark.parametrize(
+    ("part", "whole", "shown"),
+    [(1, 800, "0.13 %"), (1, 8, "12.50 %"), (1, 3, "33.33 %"), (2, 3, "66.67 %"), (0, 0, "0.00 %")],
+)
+def test_percentages_round_half_up(part, whole, shown):
+    """SPEC §5: 1/800 is 0.125 %, shown 0.13 % (a float rounds it to 0.12)."""
+    assert stats.format_percent(stats.activated_percent({"activated": part, "total": whole})) == (
+        shown
+    )

@@ -35,3 +35,21 @@ def test_the_resend_button_of_the_account_page_carries_a_valid_token(client, act
     response = client.post("/compte/adresse/renvoyer", data={"csrf_token": token})
     assert response.status_code == 302
     assert "renvoyé à nouvelle@example.org" in client.get("/compte").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        ("/compte/connexions/terminer", {"which": "all"}),
+        ("/compte/connexions/alertes", {"enabled": "y"}),
+        ("/compte/mes-donnees", {"password": "Secret123"}),
+    ],
+)
+def test_my_connections_and_my_data_refuse_a_post_without_its_token(
+    client, activated_account, path, data
+):
+    from tests import factories
+
+    factories.sign_in_client(client, activated_account)
+    assert client.post(path, data=data).status_code == 400
+    assert client.get("/compte").status_code == 200  # still signed in: nothing ended

@@ -17,6 +17,7 @@ from accounts.models import AccountState
 from kernel import runtime
 from kernel.clock import paris_today
 from kernel.extensions import db
+from kernel.names import folded_names
 from registry import feed
 from registry.models import Guardian
 from registry.models import GuardianPupil
@@ -127,6 +128,25 @@ def test_identifiers_follow_the_rule_and_never_collide(app_ctx, tmp_path):
     assert identifiers["R1"] == "g.martin"
     assert identifiers["R10"] == "g.martin1"
     assert {identifiers["R8"], identifiers["R9"]} == {"e.nguyen-lefevre", "e.nguyen-lefevre1"}
+
+
+def test_the_import_keeps_names_folded_for_the_console(app_ctx, tmp_path):
+    """Pupils and accounts written in bulk carry their folded names (SPEC §5 search),
+    on creation and when the registry corrects a name."""
+    rows = family_feed()
+    run_import(rows.write(tmp_path / "feed"))
+    lea = db.session.scalar(db.select(Pupil).where(Pupil.registry_id == "E1"))
+    assert (lea.folded_last_name, lea.folded_first_name) == ("martin", "lea")
+    for row in [*db.session.scalars(db.select(Pupil)), *db.session.scalars(db.select(Account))]:
+        assert {
+            "folded_last_name": row.folded_last_name,
+            "folded_first_name": row.folded_first_name,
+        } == folded_names(row.last_name, row.first_name)
+
+    rows.pupils[0][2] = "Martin-Lefèvre"
+    run_import(rows.write(tmp_path / "second"), now=NOW + dt.timedelta(days=1))
+    db.session.expire_all()
+    assert db.session.get(Pupil, lea.id).folded_last_name == "martin lefevre"
 
 
 def test_an_existing_identifier_is_never_reused(app_ctx, tmp_path):
@@ -339,7 +359,7 @@ def test_the_import_is_audited(app_ctx, tmp_path):
 
     run_import(family_feed().write(tmp_path / "feed"))
     event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "registry.imported"))
-    assert event.summary == "2 compte(s) créé(s)"
+    assert event.summary == "2 comptes créés"
 
 
 # -- command line --------------------------------------------------------------------
