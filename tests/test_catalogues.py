@@ -27,9 +27,17 @@ ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "kernel" / "translations"
 TRANSLATED = sorted(set(LANGUAGES) - {DEFAULT})
 
-# What a parent reads (pages of idp/, enrollment/, federation/, the frame and error
-# pages, emails and SMS, the domain's refusals) must be in every language...
-PARENT_FACING = ("idp/", "enrollment/", "federation/", "accounts/", "kernel/", "messaging/")
+# What a parent reads (pages of idp/, enrollment/, federation/, passkeys/, the frame and
+# error pages, emails and SMS, the domain's refusals) must be in every language...
+PARENT_FACING = (
+    "idp/",
+    "enrollment/",
+    "federation/",
+    "accounts/",
+    "kernel/",
+    "messaging/",
+    "passkeys/",
+)
 # ...except the development outbox (messaging's own pages).
 NOT_PARENT_FACING = ("messaging/templates/messaging/", "messaging/views.py", "messaging/forms.py")
 # What stays French: the directors' console and its letters, the demo, the CLI's areas.
