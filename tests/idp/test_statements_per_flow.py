@@ -50,6 +50,11 @@ class Statements:
         return taken
 
 
+# A sign-in remembers its browser (accounts.devices, issue 17): a browser this account
+# never used is looked up, the account's first browser checked for, and recorded.
+NEW_BROWSER = ["SELECT known_devices", "SELECT EXISTS", "INSERT known_devices"]
+
+
 @pytest.fixture
 def statements(provider) -> Iterator[Statements]:
     """Statements of the served app; the wall clock stands still, so that no session's
@@ -118,6 +123,7 @@ def test_a_sign_in_posted_to_the_authorization_request_commits_with_its_code(
     ran, commits = statements.take()
     assert ran[ran.index("INSERT login_sessions") :] == [
         "INSERT login_sessions",
+        *NEW_BROWSER,
         "INSERT oidc_codes",
         "INSERT oidc_session_services",
     ]
@@ -199,6 +205,7 @@ def test_a_sign_in_posted_where_consent_is_asked_is_kept_for_the_consent(
     ran, commits = statements.take()
     assert ran[ran.index("INSERT login_sessions") :] == [
         "INSERT login_sessions",
+        *NEW_BROWSER,
         "SELECT oidc_consents",
     ]
     assert commits == 1
