@@ -50,7 +50,9 @@ def _has_input(dbapi_connection) -> bool:
     """The server wrote to (or closed) this idle connection: poll, without waiting."""
     try:
         descriptor = dbapi_connection.fileno()
-    except (AttributeError, OSError, ValueError):
+    except Exception:  # noqa: BLE001 - closed (each driver says so its own way): ping
+        return True
+    if not isinstance(descriptor, int) or descriptor < 0:
         return True  # closed, or a driver without a socket to look at: ping
     poller = select.poll()
     poller.register(descriptor, select.POLLIN | select.POLLERR | select.POLLHUP)
