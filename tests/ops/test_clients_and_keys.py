@@ -41,9 +41,10 @@ def test_a_service_registered_or_removed_is_seen_by_every_node_within_10_s(ops, 
 
     removing = time.monotonic()
     ops.guichet("clients", "remove", rp.client_id)
+    removed = time.monotonic()  # the command's start-up alone may take seconds on a busy machine
     last_accepted = {name: removing for name in ops.nodes}
     refusals_in_a_row = dict.fromkeys(ops.nodes, 0)
-    while min(refusals_in_a_row.values()) < 8 and time.monotonic() - removing < 30:
+    while min(refusals_in_a_row.values()) < 8 and time.monotonic() - removed < 30:
         for name, node in ops.nodes.items():
             status = authorize_status(rp, browser, node.url)
             assert status in (302, 400), status
