@@ -39,11 +39,11 @@ def test_a_service_registered_or_removed_is_seen_by_every_node_within_10_s(ops, 
         for node in ops.nodes.values():
             assert authorize_status(rp, browser, node.url) == 302
 
-    removing = time.monotonic()
     ops.guichet("clients", "remove", rp.client_id)
-    last_accepted = {name: removing for name in ops.nodes}
+    removed = time.monotonic()  # committed as the command ends (its start-up takes seconds)
+    last_accepted = {name: removed for name in ops.nodes}
     refusals_in_a_row = dict.fromkeys(ops.nodes, 0)
-    while min(refusals_in_a_row.values()) < 8 and time.monotonic() - removing < 30:
+    while min(refusals_in_a_row.values()) < 8 and time.monotonic() - removed < 30:
         for name, node in ops.nodes.items():
             status = authorize_status(rp, browser, node.url)
             assert status in (302, 400), status
@@ -52,10 +52,10 @@ def test_a_service_registered_or_removed_is_seen_by_every_node_within_10_s(ops, 
             else:
                 refusals_in_a_row[name] += 1
         time.sleep(0.1)
-    seconds = {name: round(t - removing, 1) for name, t in last_accepted.items()}
+    seconds = {name: round(t - removed, 1) for name, t in last_accepted.items()}
     print(f"\nservice removed: last accepted by each node after {seconds} s")
     assert all(count >= 8 for count in refusals_in_a_row.values()), refusals_in_a_row
-    assert all(t - removing < WITHIN for t in last_accepted.values()), last_accepted
+    assert all(t - removed < WITHIN for t in last_accepted.values()), last_accepted
     token = requests.post(
         ops.url + "/token",
         data={"grant_type": "authorization_code", "code": "x", "redirect_uri": "x"},
