@@ -4,7 +4,10 @@ the request, calls Authlib (idp.provider) or a service, and renders or redirects
 
 from __future__ import annotations
 
+import logging
+
 from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749 import InsecureTransportError
 from flask import Blueprint
 from flask import g
 from flask import jsonify
@@ -36,6 +39,8 @@ from kernel.runtime import settings
 from kernel.web import add_json_endpoints
 from kernel.web import add_machine_endpoints
 
+log = logging.getLogger("guichet.idp")
+
 bp = Blueprint("idp", __name__, template_folder="templates")
 # The endpoints programs call: a malformed request gets a JSON error, not a page.
 bp.record_once(
@@ -55,6 +60,15 @@ bp.record_once(
         "idp.discovery",
     )
 )
+
+
+@bp.errorhandler(InsecureTransportError)
+def _plain_http(error: InsecureTransportError):
+    """OAuth 2 over plain http (a proxy that does not say it spoke https, or
+    TRUSTED_PROXY_HOPS left at 0 behind one): the client gets the OAuth error, not a
+    500, and the operator a warning naming the setting."""
+    log.warning("plain-http OAuth request refused: check TRUSTED_PROXY_HOPS")
+    return jsonify(error="invalid_request", error_description=error.description), 400
 
 
 def _after_sign_in_default() -> str:

@@ -81,3 +81,14 @@ def test_with_one_trusted_proxy_each_parent_has_their_own_bucket(make_app):
         for _ in range(4)
     ]
     assert same[-1] == 429
+
+
+@pytest.mark.parametrize("path", ["/token", "/userinfo", "/revoke", "/introspect"])
+def test_plain_http_to_a_public_host_gets_an_oauth_error(client, path):
+    """Behind a proxy that does not say it spoke https, a client learns why (not a 500)."""
+    answer = client.post(path, base_url="http://guichet.example", data={"token": "x"})
+    assert answer.status_code == 400
+    assert answer.get_json() == {
+        "error": "invalid_request",
+        "error_description": "OAuth 2 MUST utilize https.",
+    }
