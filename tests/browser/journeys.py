@@ -26,7 +26,7 @@ def sign_in(page, site, identifier: str, password: str, *, next_path: str = "/co
     page.goto(f"{site.guichet}/connexion?next={next_path}")
     page.get_by_label("Identifiant").fill(identifier)
     page.get_by_label("Mot de passe").fill(password)
-    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_role("button", name="Se connecter", exact=True).click()
 
 
 def temporary_password_of(site, registry_id: str) -> str:

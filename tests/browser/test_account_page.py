@@ -35,7 +35,7 @@ def test_a_parent_signs_out_from_a_phone_through_the_menu(page, site, check):
 
 
 def test_without_javascript_sign_out_shows_in_the_header(browser, site):
-    context = browser.new_context(java_script_enabled=False, viewport=PHONE)
+    context = browser.new_context(java_script_enabled=False, viewport=PHONE, locale="fr-FR")
     page = context.new_page()
     try:
         sign_in(page, site, identifier_of(site, "DEMO-ACTIVE"), KNOWN_PASSWORD)

@@ -24,7 +24,7 @@ def test_activation_with_the_temporary_password_and_the_c07_link(page, site, che
     check("sign-in refused")
 
     page.get_by_label("Mot de passe").fill(temporary)
-    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_role("button", name="Se connecter", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Activer mon compte")
     check("activation form")
 

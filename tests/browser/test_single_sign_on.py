@@ -18,12 +18,12 @@ def test_one_sign_in_for_both_services_and_one_sign_out_for_both(page, site, che
 
     page.get_by_label("Identifiant").fill(camille)
     page.get_by_label("Mot de passe").fill("pas-le-bon-1")
-    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_role("button", name="Se connecter", exact=True).click()
     expect(page.locator(".fr-alert--error, .fr-error-text").first).to_be_visible()
     check("sign-in refused")
 
     page.get_by_label("Mot de passe").fill(KNOWN_PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_role("button", name="Se connecter", exact=True).click()
     expect(page).to_have_url(site.livret + "/")
     expect(page.get_by_text("Léo")).to_be_visible()
     check("Livret scolaire, signed in")

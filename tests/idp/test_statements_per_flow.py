@@ -53,6 +53,9 @@ class Statements:
 # A sign-in remembers its browser (accounts.devices, issue 17): a browser this account
 # never used is looked up, the account's first browser checked for, and recorded.
 NEW_BROWSER = ["SELECT known_devices", "SELECT EXISTS", "INSERT known_devices"]
+# At its first sign-in, an account takes the language its pages were read in (its
+# emails and SMS follow it: kernel.languages); later sign-ins write nothing.
+FIRST_LANGUAGE = ["UPDATE accounts"]
 
 
 @pytest.fixture
@@ -124,6 +127,7 @@ def test_a_sign_in_posted_to_the_authorization_request_commits_with_its_code(
     assert ran[ran.index("INSERT login_sessions") :] == [
         "INSERT login_sessions",
         *NEW_BROWSER,
+        *FIRST_LANGUAGE,
         "INSERT oidc_codes",
         "INSERT oidc_session_services",
     ]
@@ -206,6 +210,7 @@ def test_a_sign_in_posted_where_consent_is_asked_is_kept_for_the_consent(
     assert ran[ran.index("INSERT login_sessions") :] == [
         "INSERT login_sessions",
         *NEW_BROWSER,
+        *FIRST_LANGUAGE,
         "SELECT oidc_consents",
     ]
     assert commits == 1
