@@ -54,15 +54,20 @@ def seed_command(as_json: bool) -> None:
         )
 
 
-@demo_group.command("services")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option(
+# Where the demo services listen and which settings they use: `services` and `prepare`.
+host_option = click.option("--host", default="127.0.0.1", show_default=True)
+services_file_option = click.option(
     "--file",
     "services_file",
     type=click.Path(exists=True, dir_okay=False),
     default=None,
     help="The services' settings (default: demo/services.json; make demo writes its ports).",
 )
+
+
+@demo_group.command("services")
+@host_option
+@services_file_option
 @with_appcontext
 def services_command(host: str, services_file: str | None) -> None:
     """Register the two demo services of examples/ if missing (idempotent)."""
@@ -95,14 +100,8 @@ PREPARE_STEPS: list[tuple[tuple[str, ...], dict]] = [
 
 
 @demo_group.command("prepare")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option(
-    "--file",
-    "services_file",
-    type=click.Path(exists=True, dir_okay=False),
-    default=None,
-    help="The services' settings (default: demo/services.json).",
-)
+@host_option
+@services_file_option
 @click.pass_context
 def prepare_command(ctx: click.Context, host: str, services_file: str | None) -> None:
     """Every step `make demo` prepares, in one process (each is idempotent), then the
