@@ -37,9 +37,9 @@ def test_a_lost_node_fails_at_most_its_requests_in_flight_and_comes_back(ops, pa
         ops.nodes["a"].kill()
         killed = time.monotonic()  # every process of the node is gone
         out_after = ops.haproxy.wait_status("a", "DOWN", timeout=15)
-        failed_while_going = len(load.failures)
+        # Flows go on through the other node (the failures are judged by their send
+        # time below: a request in flight at the kill may be reported after this).
         load.wait_for(THREADS * 3)
-        assert len(load.failures) == failed_while_going  # nothing fails once it is out
 
         ops.restart_node("a")
         back_after = ops.haproxy.wait_status("a", "UP", timeout=20)
