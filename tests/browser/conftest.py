@@ -27,11 +27,11 @@ from demo.franceconnect import MockClient
 from demo.franceconnect import create_mock_app
 from demo.franceconnect import load_identities
 from demo.services import demo_services
+from demo.services import ensure_registered
 from examples.relying_party import create_app as create_service
 from federation import client as fc_client
 from guichet import create_app
 from guichet.migrations import upgrade
-from idp import clients
 from kernel.clock import utcnow
 from kernel.extensions import db
 from kernel.extensions import limiter
@@ -178,21 +178,11 @@ def _prepare_demo(app, url: dict) -> None:
     ):
         result = runner.invoke(command, step) if command else runner.invoke(args=step)
         assert result.exit_code == 0, (step, result.output)
+    services = [
+        {**demo, "port": int(url[demo["client_id"]].rsplit(":", 1)[1])} for demo in demo_services()
+    ]
     with app.app_context():
-        for demo in demo_services():
-            base = url[demo["client_id"]]
-            clients.add_client(
-                name=demo["name"],
-                client_id=demo["client_id"],
-                client_secret=demo["client_secret"],
-                redirect_uris=[base + "/callback"],
-                post_logout_redirect_uris=[base + "/"],
-                backchannel_logout_uri=base + "/backchannel-logout",
-                scope=demo["scope"],
-                trusted=demo["trusted"],
-                sector=base.removeprefix("http://"),
-                now=utcnow(),
-            )
+        ensure_registered("127.0.0.1", now=utcnow(), services=services)
         db.session.commit()
 
 
