@@ -73,12 +73,17 @@ def note_sign_in(
 ) -> Recognition:
     """Called by every sign-in, inside its transaction: remember this browser for the
     account and, when it is new there and the parent asked for it, compose the email."""
-    if not _valid(token):
+    fresh = not _valid(token)
+    if fresh:  # a cookie made now is on no account yet: nothing to look up
         token = secrets.token_urlsafe(_TOKEN_LENGTH)
     digest = _digest(token)
-    known = db.session.scalar(
-        db.select(KnownDevice).where(
-            KnownDevice.account_id == account.id, KnownDevice.token_digest == digest
+    known = (
+        None
+        if fresh
+        else db.session.scalar(
+            db.select(KnownDevice).where(
+                KnownDevice.account_id == account.id, KnownDevice.token_digest == digest
+            )
         )
     )
     if known is not None:

@@ -77,50 +77,56 @@ class AttemptCounter(db.Model):
 
 
 def _counter(kind: str, subject: str) -> AttemptCounter | None:
+    """The counter as the database has it now (`attempt` writes past the ORM)."""
     return db.session.scalar(
-        db.select(AttemptCounter).where(
-            AttemptCounter.kind == kind, AttemptCounter.subject == subject
-        )
+        db.select(AttemptCounter)
+        .where(AttemptCounter.kind == kind, AttemptCounter.subject == subject)
+        .execution_options(populate_existing=True)
     )
 
 
 def attempt(kind: str, subject: str, *, now: dt.datetime) -> None:
     """Count this attempt before the secret is even compared, or refuse it when the
     subject must wait or is locked: one atomic step, so that concurrent guesses get
-    exactly the attempts the policy allows. The counter's row is created if missing
-    (never a duplicate) and locked until the caller's transaction ends; a success
-    then clears it (`record_success`), a failure is filed (`record_failure`)."""
+    exactly the attempts the policy allows. One upsert counts the attempt unless the
+    subject is waiting or locked, creating the row if missing (never a duplicate) and
+    locking it until the caller's transaction ends; a success then clears it
+    (`record_success`), a failure is filed (`record_failure`). Counted as a failure
+    until the caller says otherwise: a request that dies while comparing costs the
+    guesser an attempt, never the other way round. (One statement where a select for
+    update and an update were: a sign-in's throttle costs two round trips in all.)"""
     policy = POLICIES[kind]
-    db.session.execute(
-        _insert_missing(db.session.get_bind().dialect.name)
-        .values(kind=kind, subject=subject, failures=0)
-        .on_conflict_do_nothing(index_elements=["kind", "subject"])
+    table = AttemptCounter.__table__
+    free_to_try = table.c.locked_at.is_(None) & (
+        table.c.blocked_until.is_(None) | (table.c.blocked_until <= now)
     )
-    counter = db.session.scalar(
-        db.select(AttemptCounter)
-        .where(AttemptCounter.kind == kind, AttemptCounter.subject == subject)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if counter.locked_at is not None:
-        raise JourneyLocked()
-    if counter.blocked_until is not None and now < counter.blocked_until:
+    counted = db.session.execute(
+        _insert(db.session.get_bind().dialect.name)
+        .values(kind=kind, subject=subject, failures=1, last_failure_at=now)
+        .on_conflict_do_update(
+            index_elements=["kind", "subject"],
+            set_={"failures": table.c.failures + 1, "last_failure_at": now},
+            where=free_to_try,
+        )
+        .returning(table.c.id, table.c.failures)
+    ).first()
+    if counted is None:  # waiting or locked: the row (now locked) says which
+        counter = _counter(kind, subject)
+        if counter.locked_at is not None:
+            raise JourneyLocked()
         raise TooManyAttempts(counter.blocked_until)
-    # Counted as a failure until the caller says otherwise: a request that dies while
-    # comparing costs the guesser an attempt, never the other way round.
-    counter.failures += 1
-    counter.last_failure_at = now
-    if counter.failures >= policy.lock_after:
-        counter.locked_at = now
-    elif counter.failures >= policy.free_attempts:
-        extra = counter.failures - policy.free_attempts
-        counter.blocked_until = now + dt.timedelta(seconds=policy.base_delay_seconds * 2**extra)
-    db.session.flush()
+    if counted.failures >= policy.lock_after:
+        held = {"locked_at": now}
+    elif counted.failures >= policy.free_attempts:
+        extra = counted.failures - policy.free_attempts
+        held = {"blocked_until": now + dt.timedelta(seconds=policy.base_delay_seconds * 2**extra)}
+    else:
+        return
+    db.session.execute(db.update(AttemptCounter).where(table.c.id == counted.id).values(**held))
 
 
-def _insert_missing(dialect: str):
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    return insert(AttemptCounter)
+def _insert(dialect: str):
+    return (postgresql_insert if dialect == "postgresql" else sqlite_insert)(AttemptCounter)
 
 
 def record_failure(
@@ -147,9 +153,11 @@ def record_failure(
 def record_success(kind: str, subject: str) -> None:
     """The secret was right: its subject starts afresh (an earlier lock would have
     refused the attempt)."""
-    counter = _counter(kind, subject)
-    if counter is not None:
-        db.session.delete(counter)
+    db.session.execute(
+        db.delete(AttemptCounter).where(
+            AttemptCounter.kind == kind, AttemptCounter.subject == subject
+        )
+    )
 
 
 def locks_of(account: Account) -> list[AttemptCounter]:

@@ -11,7 +11,9 @@ of bench/sso_setup.py; flask-ceiling needs none), then the counters are zeroed,
 `--flows` flows of bench/sso_bench.py's "sso" scenario run, and the counters are
 dumped; the same again for flows stopped after authorize and after token, so the
 cost of each endpoint is the difference. Printed: instructions per flow in the
-busiest process (the worker), and per endpoint.
+busiest process (the worker), and per endpoint; with `--login`, also per full
+password sign-in from a fresh browser (the "login" scenario: one argon2id
+verification, about 191 M instructions at Guichet's cost, is in it).
 Needs valgrind. See docs/benchmarks.md "Single sign-on".
 """
 
@@ -78,6 +80,71 @@ def _callgrind_control(option: str, root: int) -> None:
         subprocess.run(["callgrind_control", option, str(pid)], capture_output=True)
 
 
+class Flows:
+    """The flows counted, driven as bench/sso_bench.py's client drives them."""
+
+    def __init__(self, bench, issuer: str, user: str, password: str):
+        self.provider = bench.Provider(
+            issuer,
+            "bench",
+            "secret-secret-secret",
+            "http://127.0.0.1:9999/cb",
+            "openid profile email",
+        )
+        self.user, self.password = user, password
+        self.http, self.browser = requests.Session(), requests.Session()
+
+    def sso(self, upto: str = "userinfo", prompt: str | None = "none", **login) -> None:
+        """One SSO flow, stopped after `upto` (authorize, token or userinfo)."""
+        provider = self.provider
+        url, _params, verifier = provider.authorize_url(prompt=prompt)
+        callback = provider.follow(self.browser, url, **login)
+        if upto == "authorize":
+            return
+        code = parse_qs(urlsplit(callback).query)["code"][0]
+        response = self.http.post(
+            provider.meta["token_endpoint"],
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": provider.redirect_uri,
+                "code_verifier": verifier,
+            },
+            auth=provider.client,
+            timeout=600,
+        )
+        if response.status_code != 200:
+            raise SystemExit(f"token answered {response.status_code}: {response.text}")
+        if upto == "token":
+            return
+        info = self.http.get(
+            provider.meta["userinfo_endpoint"],
+            headers={"Authorization": f"Bearer {response.json()['access_token']}"},
+            timeout=600,
+        )
+        if info.status_code != 200:
+            raise SystemExit(f"userinfo answered {info.status_code}: {info.text}")
+
+    def sign_in(self, upto: str = "userinfo") -> None:
+        """A full password sign-in from a fresh browser (the "login" scenario)."""
+        self.browser = requests.Session()
+        self.sso(upto, prompt=None, user=self.user, password=self.password)
+
+
+def _per_flow(out: str, server_pid: int, flows: int, one) -> float:
+    """Instructions per call of `one` in the busiest process, after 5 unmeasured."""
+    for dump in glob.glob(f"{out}/cg.*"):
+        os.unlink(dump)
+    for _ in range(5):
+        one()
+    _callgrind_control("-z", server_pid)
+    for _ in range(flows):
+        one()
+    _callgrind_control("-d", server_pid)
+    time.sleep(1)
+    return _busiest_total(out) / flows / 1e6
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -86,6 +153,9 @@ def main() -> int:
     parser.add_argument("--flows", type=int, default=40)
     parser.add_argument("--user", default="b.essai0")
     parser.add_argument("--password", default="Bench1234")
+    parser.add_argument(
+        "--login", action="store_true", help="also count a full sign-in from a fresh browser"
+    )
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
@@ -110,60 +180,15 @@ def main() -> int:
                 break
             except requests.RequestException:
                 time.sleep(0.5)
-        provider = bench.Provider(
-            args.issuer,
-            "bench",
-            "secret-secret-secret",
-            "http://127.0.0.1:9999/cb",
-            "openid profile email",
-        )
-        http, browser = requests.Session(), requests.Session()
+        flows = Flows(bench, args.issuer, args.user, args.password)
+        flows.sso(prompt=None, user=args.user, password=args.password)  # the session
 
-        def flow(prompt=None, upto="userinfo", **login):
-            """One SSO flow, stopped after `upto` (authorize, token or userinfo)."""
-            url, params, verifier = provider.authorize_url(prompt=prompt)
-            callback = provider.follow(browser, url, **login)
-            if upto == "authorize":
-                return
-            code = parse_qs(urlsplit(callback).query)["code"][0]
-            response = http.post(
-                provider.meta["token_endpoint"],
-                data={
-                    "grant_type": "authorization_code",
-                    "code": code,
-                    "redirect_uri": provider.redirect_uri,
-                    "code_verifier": verifier,
-                },
-                auth=provider.client,
-                timeout=600,
-            )
-            if response.status_code != 200:
-                raise SystemExit(f"token answered {response.status_code}: {response.text}")
-            token = response.json()
-            if upto == "token":
-                return
-            info = http.get(
-                provider.meta["userinfo_endpoint"],
-                headers={"Authorization": f"Bearer {token['access_token']}"},
-                timeout=600,
-            )
-            if info.status_code != 200:
-                raise SystemExit(f"userinfo answered {info.status_code}: {info.text}")
+        def count(one, upto: str) -> float:
+            return _per_flow(out, server.pid, args.flows, lambda: one(upto))
 
-        def per_flow(upto: str) -> float:
-            for dump in glob.glob(f"{out}/cg.*"):
-                os.unlink(dump)
-            for _ in range(5):
-                flow(prompt="none", upto=upto)
-            _callgrind_control("-z", server.pid)
-            for _ in range(args.flows):
-                flow(prompt="none", upto=upto)
-            _callgrind_control("-d", server.pid)
-            time.sleep(1)
-            return _busiest_total(out) / args.flows / 1e6
-
-        flow(user=args.user, password=args.password)
-        authorize, token, whole = per_flow("authorize"), per_flow("token"), per_flow("userinfo")
+        authorize, token = count(flows.sso, "authorize"), count(flows.sso, "token")
+        whole = count(flows.sso, "userinfo")
+        login = count(flows.sign_in, "userinfo") if args.login else None
     finally:
         os.killpg(server.pid, 15)
         server.wait()
@@ -172,6 +197,11 @@ def main() -> int:
         f"token {token - authorize:.2f} M, userinfo {whole - token:.2f} M "
         f"({args.flows} flows each, busiest process)"
     )
+    if login is not None:
+        print(
+            f"{login:.2f} M instructions per password sign-in from a fresh browser "
+            "(one argon2id verification included)"
+        )
     return 0
 
 

@@ -16,7 +16,10 @@
 # (../shared/peers/flask-ceiling), CEILING_FLAGS (gunicorn flags of the ceiling,
 # default its README's `--preload -w 2`), SECS/WARM (seconds per line, default 6/1),
 # SCEN ("sso login"), CONC ("1 4"), NOPEERS=1 to skip the peers, G_PORT, NODE_PORT,
-# NODE_PG_PORT, CEILING_PORT (8400, 3400, 3401, 39420).
+# NODE_PG_PORT, CEILING_PORT (8400, 3400, 3401, 39420). The server-software
+# experiment: a variant whose SETTINGS hold `SERVER=granian` runs under granian instead
+# of `guichet serve`, and CEILING_GRANIAN=1 adds the ceiling under granian
+# (CEILING_PORT2, 39421) beside the one under gunicorn.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PY=$ROOT/.venv/bin/python
@@ -28,7 +31,8 @@ CEILING_DIR=${CEILING_DIR:-$ROOT/../shared/peers/flask-ceiling}  # run from /wor
 CEILING_FLAGS=${CEILING_FLAGS:-"--preload -w 2"}
 # Ports (another round may run beside on a shared machine: move them all).
 G_PORT=${G_PORT:-8400}; NODE_PORT=${NODE_PORT:-3400}; NODE_PG_PORT=${NODE_PG_PORT:-3401}
-CEILING_PORT=${CEILING_PORT:-39420}
+CEILING_PORT=${CEILING_PORT:-39420}; CEILING_PORT2=${CEILING_PORT2:-39421}
+GRANIAN=$ROOT/.venv/bin/granian
 export SECRET_KEY=${SECRET_KEY:-bench-secret} PUBLIC_URL=http://127.0.0.1:$G_PORT \
        LOGIN_RATE_LIMIT=1000000/minute   # the sign-in limit would stop scenario (b)
 USERS="--user b.essai0 --user b.essai1 --user b.essai2 --user b.essai3"
@@ -75,15 +79,30 @@ if [ -z "${NOPEERS:-}" ]; then
   fi
   (cd "$CEILING_DIR" && exec "$GUNICORN" $CEILING_FLAGS -b 127.0.0.1:$CEILING_PORT 'null_op:app' \
       >/tmp/sso_round_ceiling.log 2>&1) & ceiling=$!; pids+=($ceiling)
+  if [ -n "${CEILING_GRANIAN:-}" ]; then  # the ceiling under granian too (2 workers)
+    copy2=$(mktemp -d); sed "s/39420/$CEILING_PORT2/" "$CEILING_DIR/null_op.py" >"$copy2/null_op.py"
+    (cd "$copy2" && exec "$GRANIAN" --interface wsgi --workers 2 --host 127.0.0.1 \
+        --port $CEILING_PORT2 null_op:app >/tmp/sso_round_ceiling_granian.log 2>&1) &
+    ceiling_granian=$!; pids+=($ceiling_granian)
+  fi
   sleep 3
   "$PY" "$ROOT/bench/hash_bound.py" --seconds "$SECS"
 fi
 uptime
 for variant in "$@"; do
   label=${variant%%=*}; rest=${variant#*=}; dir=${rest%%|*}; settings=${rest#*|}
-  # `guichet serve` from DIR's code (`python -c` puts the working directory first).
-  (cd "$dir" && exec env $settings "$PY" -c 'from guichet.main import main; main()' \
-      serve --bind 127.0.0.1:$G_PORT >"/tmp/sso_round_$label.log" 2>&1) &
+  if [[ " $settings " == *" SERVER=granian "* ]]; then
+    # The server-software experiment (docs/benchmarks.md): the same application under
+    # granian's WSGI interface, WEB_WORKERS processes of WEB_THREADS blocking threads.
+    (cd "$dir" && eval "$settings" && exec "$GRANIAN" --interface wsgi --factory \
+        --workers "${WEB_WORKERS:-2}" --blocking-threads "${WEB_THREADS:-2}" \
+        --host 127.0.0.1 --port $G_PORT --working-dir "$dir" guichet:create_app \
+        >"/tmp/sso_round_$label.log" 2>&1) &
+  else
+    # `guichet serve` from DIR's code (`python -c` puts the working directory first).
+    (cd "$dir" && exec env $settings "$PY" -c 'from guichet.main import main; main()' \
+        serve --bind 127.0.0.1:$G_PORT >"/tmp/sso_round_$label.log" 2>&1) &
+  fi
   master=$!
   for _ in $(seq 100); do curl -sf http://127.0.0.1:$G_PORT/healthz >/dev/null && break; sleep 0.2; done
   sleep 4  # every worker has imported the app: its boot is not counted as flow CPU
@@ -92,6 +111,10 @@ for variant in "$@"; do
     node_lines $NODE_PORT node-mem
     for c in $CONC; do
       timed "$ceiling" --issuer http://127.0.0.1:$CEILING_PORT --label ceiling --scenario sso --concurrency "$c"
+      if [ -n "${CEILING_GRANIAN:-}" ]; then
+        timed "$ceiling_granian" --issuer http://127.0.0.1:$CEILING_PORT2 --label ceiling-granian \
+            --scenario sso --concurrency "$c"
+      fi
     done
   fi
   for sc in $SCEN; do for c in $CONC; do

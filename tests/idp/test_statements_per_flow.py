@@ -52,7 +52,9 @@ class Statements:
 
 # A sign-in remembers its browser (accounts.devices, issue 17): a browser this account
 # never used is looked up, the account's first browser checked for, and recorded.
-NEW_BROWSER = ["SELECT known_devices", "SELECT EXISTS", "INSERT known_devices"]
+# A browser without the device cookie is new: nothing to look up but whether the
+# account has a first browser (accounts.devices).
+NEW_BROWSER = ["SELECT EXISTS", "INSERT known_devices"]
 # At its first sign-in, an account takes the language its pages were read in (its
 # emails and SMS follow it: kernel.languages); later sign-ins write nothing.
 FIRST_LANGUAGE = ["UPDATE accounts"]
