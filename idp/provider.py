@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from functools import cached_property
+from urllib.parse import quote
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.integrations.flask_oauth2 import ResourceProtector
@@ -80,6 +82,13 @@ class _UriWhenRead:
         """Authlib's constructor assigns it; the property above answers instead."""
 
 
+class _Payload(FlaskOAuth2Payload):
+    @cached_property
+    def data(self):
+        """Read once: Authlib's grants ask for it some forty times per authorization."""
+        return self._request.values
+
+
 class _OAuth2Request(_UriWhenRead, FlaskOAuth2Request):
     def __init__(self, request):
         # Authlib's transport check (https, or http on a loopback address) reads only
@@ -87,7 +96,7 @@ class _OAuth2Request(_UriWhenRead, FlaskOAuth2Request):
         InsecureTransportError.check(f"{request.scheme}://{request.host}/")
         OAuth2Request.__init__(self, method=request.method, uri=_CHECKED, headers=request.headers)
         self._request = request
-        self.payload = FlaskOAuth2Payload(request)
+        self.payload = _Payload(request)
 
 
 class _JsonRequest(_UriWhenRead, FlaskJsonRequest):
@@ -98,7 +107,9 @@ class _JsonRequest(_UriWhenRead, FlaskJsonRequest):
 
 class Server(AuthorizationServer):
     def create_oauth2_request(self, request):
-        return _OAuth2Request(flask_request)
+        # The request itself, not Flask's proxy to it: Authlib reads it attribute by
+        # attribute, each read through the proxy a context lookup.
+        return _OAuth2Request(flask_request._get_current_object())
 
     def create_json_request(self, request):
         return _JsonRequest(flask_request)
@@ -408,6 +419,16 @@ class Issuer(IssuerParameter):
     def get_issuer(self) -> str:
         """RFC 9207 §2: every authorization response names its issuer."""
         return issuer()
+
+    def add_issuer_parameter(self, authorization_server, response) -> None:
+        """Authlib's, without parsing and re-encoding the whole location: it is the
+        client's registered redirect URI (no fragment, RFC 6749 §3.1.2) and the
+        parameters Authlib has just encoded, so `iss` is appended to its query."""
+        location = response.location
+        if not location:
+            return
+        separator = "" if location.endswith(("?", "&")) else "&" if "?" in location else "?"
+        response.location = f"{location}{separator}iss={quote(issuer(), safe='')}"
 
 
 # -- token endpoints --------------------------------------------------------------
