@@ -10,6 +10,7 @@ import json
 
 import time_machine
 from playwright.sync_api import expect
+from pypdf import PdfReader
 
 from demo.seed import KNOWN_PASSWORD
 from tests.browser.journeys import activated_parent
@@ -83,6 +84,11 @@ def _my_data(page, identifier: str, email: str, check) -> None:
     )
     assert identifier in exported
     assert email in exported
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Télécharger mes données (document PDF)").click()
+    assert download.value.suggested_filename.endswith(".pdf")
+    printed = PdfReader(download.value.path()).pages[0].extract_text()
+    assert identifier in printed
 
     page.get_by_role("link", name="Consulter mes données (page imprimable)").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Mes données, au")
