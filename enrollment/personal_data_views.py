@@ -152,6 +152,7 @@ def personal_data_readable():
             sections=sections,
             now=now,
             labels=personal_data.FIELD_LABELS,
+            in_french=personal_data.IN_FRENCH,
         )
     )
     response.headers["Cache-Control"] = "no-store"
