@@ -159,3 +159,21 @@ def test_a_parent_adds_a_passkey_then_signs_in_with_it_to_a_service(page, site, 
 
     page.goto(f"{site.guichet}/compte/cles-d-acces")
     expect(page.get_by_role("table")).not_to_contain_text("Jamais")
+
+
+def test_the_passkey_is_offered_among_the_identifier_suggestions(page, site, check):
+    """Conditional mediation: where the browser offers passkeys in the identifier
+    field's suggestions, picking one signs in. Chromium's virtual authenticator picks
+    at once, so the sign-in page goes straight on to the service."""
+    identifier, _ = activated_parent(site, nth=6)
+    _virtual_authenticator(page)
+    sign_in(page, site, identifier, KNOWN_PASSWORD, next_path="/compte/cles-d-acces")
+    page.get_by_role("button", name="Ajouter une clé d'accès").click()
+    expect(page.get_by_role("table")).to_contain_text("Clé d'accès n° 1")
+    page.context.clear_cookies()
+
+    page.goto(site.livret)
+    page.get_by_role("link", name="Se connecter avec Guichet").click()
+    expect(page).to_have_url(site.livret + "/")
+    expect(page.get_by_text("Bonjour")).to_be_visible()
+    check("Livret scolaire, signed in from the suggestions")
