@@ -6,6 +6,12 @@ only its SHA-256 digest per account, so a database leak names no cookie. One
 browser shared by a family is known to each account separately. The first browser
 an account is seen on sets the baseline and alerts no one (otherwise every parent
 who turns the email on would be warned of their own computer).
+
+The records are bounded: an account keeps its `MAX_DEVICES_PER_ACCOUNT` most recently
+seen browsers, and a browser unseen for longer than its cookie lives
+(`DEVICE_COOKIE_LIFETIME`) is forgotten, at the account's next sign-in and by the
+daily `guichet sessions purge` (`forget_expired`). The baseline is decided before
+pruning, so forgetting old browsers never silences the email for the next new one.
 """
 
 from __future__ import annotations
@@ -35,6 +41,9 @@ from messaging.models import Message
 
 DEVICE_COOKIE = "guichet_device"
 DEVICE_COOKIE_LIFETIME = dt.timedelta(days=400)  # the longest a browser keeps a cookie
+# A family's phones, computers and tablets, with room for new ones over the years;
+# an older browser coming back past this many is simply new again (one email).
+MAX_DEVICES_PER_ACCOUNT = 20
 _TOKEN_LENGTH = 32
 
 
@@ -46,7 +55,7 @@ class KnownDevice(db.Model):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     token_digest: Mapped[str] = mapped_column(String(64))
     first_seen_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
     user_agent: Mapped[str | None] = mapped_column(String(USER_AGENT_MAX_LENGTH))
 
 
@@ -101,10 +110,40 @@ def note_sign_in(
             user_agent=(user_agent or "")[:USER_AGENT_MAX_LENGTH] or None,
         )
     )
+    _prune(account, now=now)
     alert = None
     if not baseline and account.new_device_alerts:
         alert = _compose_alert(account, user_agent, now=now)
     return Recognition(token, new=not baseline, alert=alert)
+
+
+def _prune(account: Account, *, now: dt.datetime) -> None:
+    """The account's browsers past their cookie's life, and those beyond the
+    `MAX_DEVICES_PER_ACCOUNT` most recently seen, are forgotten."""
+    db.session.flush()
+    kept = (
+        db.select(KnownDevice.id)
+        .where(KnownDevice.account_id == account.id)
+        .where(KnownDevice.last_seen_at >= now - DEVICE_COOKIE_LIFETIME)
+        .order_by(KnownDevice.last_seen_at.desc(), KnownDevice.id.desc())
+        .limit(MAX_DEVICES_PER_ACCOUNT)
+    )
+    db.session.execute(
+        db.delete(KnownDevice)
+        .where(KnownDevice.account_id == account.id)
+        .where(KnownDevice.id.not_in(kept.scalar_subquery()))
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+def forget_expired(*, now: dt.datetime) -> int:
+    """Housekeeping (daily, `guichet sessions purge`): every browser unseen for longer
+    than its cookie lives, whatever the account; the number forgotten."""
+    return db.session.execute(
+        db.delete(KnownDevice)
+        .where(KnownDevice.last_seen_at < now - DEVICE_COOKIE_LIFETIME)
+        .execution_options(synchronize_session="fetch")
+    ).rowcount
 
 
 def _compose_alert(account: Account, user_agent: str | None, *, now: dt.datetime):

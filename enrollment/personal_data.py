@@ -24,6 +24,8 @@ from accounts import devices
 from accounts import sessions
 from accounts import user_agents
 from accounts.models import Account
+from accounts.models import AccountOrigin
+from accounts.models import AccountState
 from accounts.models import AuditEvent
 from accounts.models import AuditEventAccount
 from idp.oauth_models import Consent
@@ -57,6 +59,25 @@ ACTORS = {
     "system": _l("Guichet (automatique)"),
 }
 
+
+# The account's state and origin in the parent's language (the console keeps the
+# seeds' French words, accounts.models.STATE_LABELS).
+STATE_NAMES = {
+    AccountState.NOT_NOTIFIED: _l("Non notifié"),
+    AccountState.NOTIFIED: _l("Notifié et non activé"),
+    AccountState.ACTIVATING: _l("En cours d'activation"),
+    AccountState.ACTIVATED: _l("Activé"),
+    AccountState.DELETED: _l("Supprimé"),
+}
+ORIGIN_NAMES = {
+    AccountOrigin.SCHOOL: _l("Etablissement"),
+    AccountOrigin.GUARDIAN: _l("Responsable"),
+    AccountOrigin.FRANCECONNECT: _l("FranceConnect"),
+    AccountOrigin.UNKNOWN: _l("Non renseigné"),
+}
+# Fields written in French whatever the reader's language: the journal's summaries
+# (the readable page marks them `lang="fr"`).
+IN_FRENCH = frozenset({"summary"})
 
 # The readable page's column headings (the JSON keeps the keys).
 FIELD_LABELS = {
@@ -184,8 +205,8 @@ def _account(account: Account) -> dict:
         "identifier": account.identifier,
         "last_name": account.last_name,
         "first_name": account.first_name,
-        "state": account.state.label,
-        "origin": account.origin.label,
+        "state": str(STATE_NAMES[account.state]),
+        "origin": str(ORIGIN_NAMES[account.origin]),
         "created_at": account.created_at,
         "distribution_date": account.distribution_date,
         "activated_at": account.activated_at,

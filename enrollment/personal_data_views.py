@@ -11,23 +11,28 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask_babel import gettext as _
 
 from accounts import sessions
 from accounts.authentication import verify_password
 from enrollment import account_bp as bp
 from enrollment import personal_data
+from enrollment import personal_data_pdf as personal_data_pdf_document
 from enrollment.forms import ReauthenticationForm
 from enrollment.views import GUESS_LIMIT
+from enrollment.views import paris_datetime
 from enrollment.views import refused
 from idp import web_session
 from idp.web_session import login_required
+from kernel import languages
 from kernel import runtime
 from kernel.clock import utcnow
 from kernel.errors import DomainError
 from kernel.extensions import db
 from kernel.extensions import limiter
 
-# Each download gathers every table about the parent: a few a day are plenty.
+# Each download gathers every table about the parent: a few a day are plenty, in
+# whichever form (JSON, PDF, page): one budget for the three.
 EXPORT_LIMIT = "10 per hour"
 
 
@@ -35,6 +40,9 @@ def _per_account() -> str:
     """Downloads count per account (and per address for a browser signed in nowhere)."""
     login = web_session.current_login()
     return f"data-export:{login.account_id}" if login is not None else request.remote_addr
+
+
+export_limit = limiter.shared_limit(EXPORT_LIMIT, scope="data-export", key_func=_per_account)
 
 
 @bp.route("/mes-donnees", methods=["GET", "POST"])
@@ -88,7 +96,7 @@ def _export():
 
 @bp.get("/mes-donnees/donnees.json")
 @login_required
-@limiter.limit(EXPORT_LIMIT, key_func=_per_account)
+@export_limit
 def personal_data_json():
     found, refusal = _export()
     if refusal is not None:
@@ -102,9 +110,37 @@ def personal_data_json():
     return response
 
 
+@bp.get("/mes-donnees/donnees.pdf")
+@login_required
+@export_limit
+def personal_data_pdf():
+    found, refusal = _export()
+    if refusal is not None:
+        return refusal
+    sections, now = found
+    body = personal_data_pdf_document.render(
+        sections,
+        title=_("Mes données, au %(date)s", date=paris_datetime(now)),
+        introduction=_(
+            "Les dates et heures sont celles de Paris. Le contenu des messages n'est pas "
+            "repris : il peut contenir des codes, des mots de passe provisoires ou des "
+            "liens à usage unique."
+        ),
+        labels=personal_data.FIELD_LABELS,
+        moment=paris_datetime,
+        direction=languages.LANGUAGES[languages.current()].direction,
+        fonts=runtime.settings().product.pdf_font_dir,
+    )
+    response = Response(body, mimetype="application/pdf")
+    filename = f"mes-donnees-{now:%Y%m%d%H%M%S}.pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get("/mes-donnees/consulter")
 @login_required
-@limiter.limit(EXPORT_LIMIT, key_func=_per_account)
+@export_limit
 def personal_data_readable():
     found, refusal = _export()
     if refusal is not None:
@@ -116,6 +152,7 @@ def personal_data_readable():
             sections=sections,
             now=now,
             labels=personal_data.FIELD_LABELS,
+            in_french=personal_data.IN_FRENCH,
         )
     )
     response.headers["Cache-Control"] = "no-store"

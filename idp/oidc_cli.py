@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from accounts import devices
 from idp import clients as client_service
 from idp import logout
 from idp import tokens
@@ -170,7 +171,10 @@ def revoke_command(school_uai: str | None, everyone: bool) -> None:
 @click.option("--keep-days", default=1, show_default=True)
 @with_appcontext
 def purge_command(keep_days: int) -> None:
-    """Delete codes and tokens expired for more than KEEP_DAYS (run it daily)."""
-    counts = tokens.purge_expired(now=utcnow(), keep_days=keep_days)
+    """Delete codes and tokens expired for more than KEEP_DAYS, and known browsers
+    unseen for longer than their cookie lives (run it daily)."""
+    now = utcnow()
+    counts = tokens.purge_expired(now=now, keep_days=keep_days)
+    counts["known_browsers"] = devices.forget_expired(now=now)
     db.session.commit()
     click.echo(", ".join(f"{name}: {count}" for name, count in counts.items()))

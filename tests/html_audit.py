@@ -1,6 +1,11 @@
 """A small accessibility audit of a rendered page (RGAA habits, DSFR frame), with the
-standard library's HTML parser: `audit(html, product_name)` returns the broken rules,
-one French-free line each, so a test asserts the list is empty.
+standard library's HTML parser: `audit(html, product_name, language="fr")` returns the
+broken rules, one French-free line each, so a test asserts the list is empty.
+
+A parent's page is audited in each of its languages (docs/languages.md): `lang` and
+`dir` of <html> are the language's, and no word of another language (English on a
+French page; French on an English or Arabic one; English on an Arabic one) is read
+outside an element marked with its own `lang` (the language switch).
 
 What it checks is listed in docs/architecture.md, «Accessibility».
 """
@@ -76,6 +81,64 @@ ENGLISH = {
     "many",
     "requests",
 }
+# A word of these on an English or Arabic page means a French text was left untranslated
+# (words no school, street or person name of the demo data carries).
+FRENCH = {
+    "vous",
+    "votre",
+    "vos",
+    "les",
+    "des",
+    "est",
+    "une",
+    "pour",
+    "avec",
+    "dans",
+    "aucun",
+    "aucune",
+    "mot",
+    "passe",
+    "connexion",
+    "compte",
+    "identifiant",
+    "enfants",
+    "adresse",
+    "courriel",
+    "retour",
+    "mes",
+    "mon",
+    "données",
+    "saisissez",
+    "veuillez",
+    "erreur",
+    "valider",
+    "envoyer",
+    "connecter",
+    "déconnecter",
+    "déconnexion",
+    "oui",
+    "non",
+    "jamais",
+    "renseigné",
+    "activé",
+    "notifié",
+    "responsable",
+    "accès",
+    "clé",
+    "clés",
+    "télécharger",
+    "modifier",
+    "supprimer",
+    "annuler",
+    "continuer",
+    "suivant",
+    "précédent",
+    "ajouter",
+}
+OTHER_LANGUAGES = {"fr": ENGLISH, "en": FRENCH, "ar": FRENCH | ENGLISH}
+RIGHT_TO_LEFT = {"ar"}
+ERROR_TITLE = {"fr": "Erreur", "en": "Error", "ar": "خطأ"}
+NEW_WINDOW = {"fr": "nouvelle fenêtre", "en": "new window", "ar": "نافذة جديدة"}
 VAGUE_LINKS = {"ici", "cliquez ici", "lien", "en savoir plus", "plus", "voir", "cliquer ici"}
 ERROR_GROUPS = {
     "fr-input-group--error",
@@ -109,11 +172,13 @@ class _Control:
 
 
 class _Page(HTMLParser):
-    def __init__(self):
+    def __init__(self, language: str = "fr"):
         super().__init__(convert_charrefs=True)
+        self.language = language
         self.stack: list[_Node] = []
         self.nodes_by_tag: dict[str, list[_Node]] = {}
         self.html_lang = None
+        self.html_dir = None
         self.title = ""
         self.ids: Counter = Counter()
         self.label_for: set[str] = set()
@@ -143,7 +208,7 @@ class _Page(HTMLParser):
         return any(
             n.attrs.get("aria-hidden") == "true"
             or n.tag in ("script", "style", "code")
-            or (n.attrs.get("lang") not in (None, "fr"))
+            or (n.tag != "html" and n.attrs.get("lang") not in (None, self.language))
             for n in self.stack
         )
 
@@ -153,6 +218,7 @@ class _Page(HTMLParser):
         node = _Node(tag, a, set(a.get("class", "").split()))
         if tag == "html":
             self.html_lang = a.get("lang")
+            self.html_dir = a.get("dir")
         if "id" in a:
             self.ids[a["id"]] += 1
         for name in ("aria-describedby", "aria-labelledby"):
@@ -254,23 +320,27 @@ def _text(node: _Node) -> str:
     return " ".join("".join(node.text).split())
 
 
-def audit(html: str, product_name: str) -> list[str]:
-    """The rules `html` breaks (an empty list for a good page)."""
-    page = _Page()
+def audit(html: str, product_name: str, language: str = "fr") -> list[str]:
+    """The rules `html` breaks (an empty list for a good page) as a page in `language`."""
+    page = _Page(language)
     page.feed(html)
     page.close()
     problems: list[str] = []
     report = problems.append
 
     # Language, title, headings.
-    if page.html_lang != "fr":
-        report(f'<html lang="fr"> missing (lang={page.html_lang!r})')
+    if page.html_lang != language:
+        report(f'<html lang="{language}"> missing (lang={page.html_lang!r})')
+    direction = "rtl" if language in RIGHT_TO_LEFT else None
+    if page.html_dir not in (direction, "ltr" if direction is None else direction):
+        report(f"<html dir={page.html_dir!r}> for a page in {language!r}")
     title = " ".join(page.title.split())
     named = title.rsplit(" — ", 1)[0].strip() if " — " in title else title
     if not named or named == product_name:
         report(f"<title> does not name the page: {title!r}")
-    if page.error_signs and not named.startswith("Erreur"):
-        report(f"<title> of a page showing an error does not start with «Erreur»: {title!r}")
+    error = ERROR_TITLE[language]
+    if page.error_signs and not named.startswith(error):
+        report(f"<title> of a page showing an error does not start with «{error}»: {title!r}")
     h1 = page.nodes_by_tag.get("h1", [])
     if len(h1) != 1:
         report(f"{len(h1)} <h1> instead of one: {[_text(n) for n in h1]}")
@@ -371,7 +441,7 @@ def audit(html: str, product_name: str) -> list[str]:
                 report(f"<a> without href: {name!r}")
             if href is not None and (href in ("", "#") or href.startswith("javascript:")):
                 report(f"<a href={href!r}> needs JavaScript: {name!r}")
-            if node.attrs.get("target") == "_blank" and "nouvelle fenêtre" not in (
+            if node.attrs.get("target") == "_blank" and NEW_WINDOW[language] not in (
                 node.attrs.get("title", "") + name
             ):
                 report(f"link opening a new window does not say so: {name!r}")
@@ -389,9 +459,9 @@ def audit(html: str, product_name: str) -> list[str]:
         if not table.attrs.get("_named"):
             report("<table> without a <caption>")
 
-    # French only.
-    words = set(re.findall(r"[a-z]+", " ".join(page.read).lower()))
-    english = sorted(words & ENGLISH)
-    if english:
-        report(f"English words in the page: {english}")
+    # One language: the page's.
+    words = set(re.findall(r"[a-zàâçéèêëîïôûùüÿœæ]+", " ".join(page.read).lower()))
+    foreign = sorted(words & OTHER_LANGUAGES[language])
+    if foreign:
+        report(f"words of another language than {language!r} in the page: {foreign}")
     return problems

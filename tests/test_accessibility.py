@@ -34,28 +34,66 @@ def app(make_app):
     return make_app(WTF_CSRF_ENABLED=False, RECOVERY_MIN_SECONDS=0)
 
 
+@pytest.fixture
+def language() -> str:
+    """The language the browser chose (the switch's cookie); parents' pages are
+    audited in each (IN_EVERY_LANGUAGE), the console's in French only."""
+    return "fr"
+
+
+@pytest.fixture
+def client(app, language):
+    client = app.test_client()
+    if language != "fr":
+        client.set_cookie("guichet_lang", language)
+    return client
+
+
+IN_EVERY_LANGUAGE = pytest.mark.parametrize("language", ["fr", "en", "ar"])
+
+
 class Pages:
     """What a browser met, page by page, audited together at the end."""
 
-    def __init__(self, app):
+    def __init__(self, app, language: str = "fr"):
         self.app = app
-        self.seen: list[tuple[str, int, str]] = []
+        self.language = language
+        self.seen: list[tuple[str, int, str, str]] = []
 
-    def add(self, label: str, response, status: int | tuple = 200, *, at: str | None = None):
-        """Keep a page; `at` is the path the browser must have reached (redirects followed)."""
+    def add(
+        self,
+        label: str,
+        response,
+        status: int | tuple = 200,
+        *,
+        at: str | None = None,
+        language: str | None = None,
+    ):
+        """Keep a page; `at` is the path the browser must have reached (redirects followed);
+        `language` for a page French whatever the choice (the console's)."""
         statuses = status if isinstance(status, tuple) else (status,)
         assert response.status_code in statuses, (label, response.status_code)
         if at is not None:
             assert response.request.path == at, (label, response.request.path)
         assert response.mimetype == "text/html", (label, response.mimetype)
-        self.seen.append((label, response.status_code, response.get_data(as_text=True)))
+        self.seen.append(
+            (
+                label,
+                response.status_code,
+                response.get_data(as_text=True),
+                language or self.language,
+            )
+        )
         return response
 
     def problems(self) -> list[str]:
         name = self.app.extensions["guichet.settings"].product.name
         found = []
-        for label, status, html in self.seen:
-            found += [f"{label} [{status}]: {problem}" for problem in audit(html, name)]
+        for label, status, html, language in self.seen:
+            found += [
+                f"{label} [{status}, {language}]: {problem}"
+                for problem in audit(html, name, language)
+            ]
         return found
 
 
@@ -92,8 +130,9 @@ def notified_account(school, **names):
 # -- signed out ---------------------------------------------------------------------
 
 
-def test_signed_out_pages(app, client, app_ctx):
-    pages = Pages(app)
+@IN_EVERY_LANGUAGE
+def test_signed_out_pages(app, client, app_ctx, language):
+    pages = Pages(app, language)
     for path in (
         "/connexion",
         "/inscription",
@@ -134,10 +173,11 @@ def test_signed_out_pages(app, client, app_ctx):
     check(pages)
 
 
-def test_error_pages(app, client, make_app):
-    pages = Pages(app)
+@IN_EVERY_LANGUAGE
+def test_error_pages(app, client, make_app, language):
+    pages = Pages(app, language)
     pages.add("404", client.get("/nulle-part"), 404)
-    not_allowed = pages.add("405", client.get("/admin/deconnexion"), 405)
+    not_allowed = pages.add("405", client.get("/admin/deconnexion"), 405, language="fr")
     assert "POST" in not_allowed.headers["Allow"]
     pages.add("OIDC error", client.get("/authorize?client_id=inconnu&response_type=code"), 400)
     pages.add(
@@ -146,21 +186,25 @@ def test_error_pages(app, client, make_app):
         400,
     )
     strict = make_app()  # CSRF on
-    pages.add("CSRF", strict.test_client().post("/connexion", data={}), 400)
+    strict_client = strict.test_client()
+    if language != "fr":
+        strict_client.set_cookie("guichet_lang", language)
+    pages.add("CSRF", strict_client.post("/connexion", data={}), 400)
     with app.test_request_context("/"):
         for template in ("errors/429.html", "errors/500.html"):
             html = render_template(template)
-            pages.seen.append((template, 0, html))
+            pages.seen.append((template, 0, html, "fr"))
     check(pages)
 
 
 # -- SMS self-registration and recovery ---------------------------------------------
 
 
-def test_sms_registration_pages(app, client, app_ctx, school):
+@IN_EVERY_LANGUAGE
+def test_sms_registration_pages(app, client, app_ctx, school, language):
     _guardian, pupils = factories.make_family(school, children=2)
     db.session.commit()
-    pages = Pages(app)
+    pages = Pages(app, language)
     typed = {"last_name": "Martin", "first_name": "Gérald", "region": "FR"}
     pages.add(
         "registration, unknown number",
@@ -226,12 +270,13 @@ def test_sms_registration_pages(app, client, app_ctx, school):
     check(pages)
 
 
-def test_recovery_pages(app, client, app_ctx, activated_account):
+@IN_EVERY_LANGUAGE
+def test_recovery_pages(app, client, app_ctx, activated_account, language):
     activated_account.email, activated_account.email_verified = "gerald@example.org", True
     activated_account.mobile, activated_account.mobile_verified = MOBILE, True
     db.session.commit()
     identifier = activated_account.identifier
-    pages = Pages(app)
+    pages = Pages(app, language)
     pages.add(
         "lost password, email sent",
         client.post(
@@ -286,9 +331,10 @@ def test_recovery_pages(app, client, app_ctx, activated_account):
 # -- pending activation, forced password change ------------------------------------------
 
 
-def test_pending_activation_pages(app, client, app_ctx, school):
+@IN_EVERY_LANGUAGE
+def test_pending_activation_pages(app, client, app_ctx, school, language):
     account, temporary, _pupils = notified_account(school)
-    pages = Pages(app)
+    pages = Pages(app, language)
     signed = client.post(
         "/connexion", data={"identifier": account.identifier, "password": temporary}
     )
@@ -354,12 +400,13 @@ def test_pending_activation_pages(app, client, app_ctx, school):
 # -- parent signed in ---------------------------------------------------------------------
 
 
-def test_parent_pages(app, client, app_ctx, school, activated_account):
+@IN_EVERY_LANGUAGE
+def test_parent_pages(app, client, app_ctx, school, activated_account, language):
     factories.sign_in_client(client, activated_account)
     other, other_password, _ = notified_account(
         factories.make_school(), first_name=activated_account.first_name
     )
-    pages = Pages(app)
+    pages = Pages(app, language)
     for path in (
         "/compte",
         "/compte/adresse",
@@ -446,7 +493,8 @@ def test_parent_pages(app, client, app_ctx, school, activated_account):
     check(pages)
 
 
-def test_parent_connections_and_data_pages(app, client, app_ctx, activated_account):
+@IN_EVERY_LANGUAGE
+def test_parent_connections_and_data_pages(app, client, app_ctx, activated_account, language):
     """«Mes connexions» and «Mes données» (issue 17): two sessions, the alert switch,
     the password asked again (wrong once), the downloads and the readable page."""
     from accounts import sessions
@@ -457,7 +505,7 @@ def test_parent_connections_and_data_pages(app, client, app_ctx, activated_accou
         activated_account, now=now, amr=["pwd"], user_agent="Mozilla/5.0 (iPhone) Safari/604.1"
     )
     db.session.commit()
-    pages = Pages(app)
+    pages = Pages(app, language)
     pages.add("my connections", client.get("/compte/connexions"))
     pages.add(
         "my connections, alert on",
@@ -490,7 +538,8 @@ def test_parent_connections_and_data_pages(app, client, app_ctx, activated_accou
     check(pages)
 
 
-def test_consent_page(app, client, app_ctx, activated_account):
+@IN_EVERY_LANGUAGE
+def test_consent_page(app, client, app_ctx, activated_account, language):
     client_row, _secret = clients.add_client(
         now=utcnow(),
         name="Cantine",
@@ -505,7 +554,7 @@ def test_consent_page(app, client, app_ctx, activated_account):
         "&redirect_uri=http://rp.example/callback&state=s&nonce=n"
         "&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256"
     )
-    pages = Pages(app)
+    pages = Pages(app, language)
     pages.add("sign-in at the authorization request", client.get(query))
     pages.add("sign-in there, empty", client.post(query, data={"password": ""}), 400)
     pages.add(
@@ -522,17 +571,20 @@ def test_consent_page(app, client, app_ctx, activated_account):
             "&post_logout_redirect_uri=http://rp.example/"
         ),
     )
-    assert "« Cantine » demande votre déconnexion" in asked.get_data(as_text=True)
+    assert "Cantine" in asked.get_data(as_text=True)
+    if language == "fr":
+        assert "« Cantine » demande votre déconnexion" in asked.get_data(as_text=True)
     check(pages)
 
 
 # -- FranceConnect ------------------------------------------------------------------------
 
 
-def test_franceconnect_pages(app, client, app_ctx, school):
+@IN_EVERY_LANGUAGE
+def test_franceconnect_pages(app, client, app_ctx, school, language):
     guardian, pupils = factories.make_family(school)
     db.session.commit()
-    pages = Pages(app)
+    pages = Pages(app, language)
     pages.add("linking expired", client.get("/franceconnect/liaison", follow_redirects=True))
     pages.add("callback without request", client.get("/franceconnect/retour"), 400)
     pages.add("sign-out confirmation", client.get("/franceconnect/deconnexion"))
@@ -741,7 +793,7 @@ GOOD = """<!doctype html><html lang="fr"><head><title>Erreur : Connexion — Gui
         (('<label for="x">', '<label for="y">'), "no <label for>"),
         ((' aria-describedby="x-error"', ""), "aria-describedby"),
         ((" fr-input--error", ""), "fr-input--error"),
-        (("Ce champ est obligatoire.", "This field is required."), "English"),
+        (("Ce champ est obligatoire.", "This field is required."), "another language"),
         (("Valider</button>", "</button>"), "without text"),
         (('<input id="x"', '<input type="email" id="x"'), "no autocomplete"),
         ((">Identifiant</label>", "></label>"), "empty <label"),
@@ -759,3 +811,35 @@ def test_the_audit_catches_each_broken_rule(change, complaint):
     assert audit(GOOD, "Guichet") == []
     broken = audit(GOOD.replace(*change), "Guichet")
     assert any(complaint in problem for problem in broken), broken
+
+
+ENGLISH_PAGE = (
+    GOOD.replace('lang="fr"', 'lang="en"')
+    .replace("Erreur : Connexion", "Error: Sign in")
+    .replace("<h1>Connexion</h1>", "<h1>Sign in</h1>")
+    .replace(">Identifiant<", ">Identifier<")
+    .replace("Ce champ est obligatoire.", "Required.")
+    .replace(">Valider<", ">Confirm<")
+)
+
+
+@pytest.mark.parametrize(
+    ("language", "change", "complaint"),
+    [
+        ("en", ("Required.", "Ce champ est obligatoire."), "another language than 'en'"),
+        ("en", ('lang="en"', 'lang="fr"'), '<html lang="en">'),
+        ("en", ('<html lang="en">', '<html lang="en" dir="rtl">'), "dir='rtl'"),
+        ("en", ("Error: Sign in", "Erreur : Sign in"), "does not start with «Error»"),
+        ("ar", ('lang="en"', 'lang="ar"'), "dir=None"),
+        ("ar", ('lang="en"', 'lang="ar" dir="rtl"'), "another language than 'ar'"),
+    ],
+)
+def test_the_audit_wants_the_page_in_one_language(language, change, complaint):
+    assert audit(ENGLISH_PAGE, "Guichet", "en") == []
+    broken = audit(ENGLISH_PAGE.replace(*change), "Guichet", language)
+    assert any(complaint in problem for problem in broken), broken
+
+
+def test_a_language_name_marked_with_its_lang_is_not_a_foreign_word():
+    switch = '<p><span lang="fr">Français</span> <span lang="fr">Mon compte</span></p></main>'
+    assert audit(ENGLISH_PAGE.replace("</main>", switch), "Guichet", "en") == []

@@ -4,8 +4,11 @@ email goes only when the parent turned it on, and the cookie is stored hashed.""
 
 import datetime as dt
 
+import time_machine
+
 from accounts import devices
 from accounts.models import AuditEvent
+from kernel.clock import utcnow
 from kernel.extensions import db
 from messaging.models import Message
 from tests import factories
@@ -86,3 +89,63 @@ def test_turning_the_email_on_and_off_is_audited(school):
     query = db.select(AuditEvent.action).where(AuditEvent.action.like("account.device%"))
     actions = db.session.scalars(query.order_by(AuditEvent.id)).all()
     assert actions == ["account.device_alerts_on", "account.device_alerts_off"]
+
+
+def known(account) -> list[str]:
+    return [device.user_agent for device in devices.devices_of(account)]
+
+
+def test_an_account_keeps_its_most_recently_seen_browsers(school):
+    account = parent(school, alerts=False)
+    tokens = {}
+    with time_machine.travel(NOW, tick=False) as clock:
+        for number in range(devices.MAX_DEVICES_PER_ACCOUNT):
+            tokens[number] = devices.note_sign_in(
+                account, None, user_agent=f"browser {number}", now=utcnow()
+            ).token
+            clock.shift(dt.timedelta(hours=1))
+        # The first browser comes back: seen more recently than the second.
+        devices.note_sign_in(account, tokens[0], user_agent="browser 0", now=utcnow())
+        clock.shift(dt.timedelta(hours=1))
+        devices.note_sign_in(account, None, user_agent="one more", now=utcnow())
+        db.session.commit()
+    kept = known(account)
+    assert len(kept) == devices.MAX_DEVICES_PER_ACCOUNT
+    assert "browser 1" not in kept
+    assert {"browser 0", "browser 2", "one more"} <= set(kept)
+
+
+def test_a_browser_unseen_longer_than_its_cookie_is_forgotten_at_the_next_sign_in(school):
+    account = parent(school, alerts=True)
+    with time_machine.travel(NOW, tick=False) as clock:
+        old = devices.note_sign_in(account, None, user_agent="old", now=utcnow())
+        recent = devices.note_sign_in(account, None, user_agent="recent", now=utcnow())
+        clock.shift(devices.DEVICE_COOKIE_LIFETIME - dt.timedelta(days=1))
+        devices.note_sign_in(account, recent.token, user_agent="recent", now=utcnow())
+        clock.shift(dt.timedelta(days=2))
+        devices.note_sign_in(account, recent.token, user_agent="recent", now=utcnow())
+        db.session.commit()
+        assert known(account) == ["old", "recent"]  # a known browser's sign-in prunes nothing
+        newcomer = devices.note_sign_in(account, None, user_agent="new", now=utcnow())
+        db.session.commit()
+    assert newcomer.new and newcomer.alert is not None
+    assert known(account) == ["recent", "new"]
+    again = devices.note_sign_in(account, old.token, user_agent="old", now=NOW)
+    assert again.new  # forgotten: a new browser again
+
+
+def test_the_daily_purge_forgets_every_expired_browser(school, runner):
+    account = parent(school, alerts=False)
+    other = factories.make_family(school, first_name="Anne", last_name="Durand")[0].account
+    devices.note_sign_in(account, None, user_agent="old", now=NOW)
+    devices.note_sign_in(other, None, user_agent="old too", now=NOW)
+    late = NOW + devices.DEVICE_COOKIE_LIFETIME + dt.timedelta(days=1)
+    devices.note_sign_in(other, None, user_agent="recent", now=late - dt.timedelta(days=2))
+    db.session.commit()
+    with time_machine.travel(late, tick=False):
+        result = runner.invoke(args=["sessions", "purge"])
+    assert result.exit_code == 0, result.output
+    assert "known_browsers: 2" in result.output
+    db.session.expire_all()
+    assert known(account) == []
+    assert known(other) == ["recent"]

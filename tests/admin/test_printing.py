@@ -18,6 +18,7 @@ from accounts.models import AccountState
 from accounts.password_changes import Occasion
 from admin import pdf
 from admin.letters import school_designation
+from kernel import pdf as shared_pdf
 from kernel import runtime
 from kernel.extensions import db
 from tests import factories
@@ -122,9 +123,9 @@ def test_a_word_longer_than_the_line_is_broken_within_the_page(app_ctx):
 
 
 def test_wrapped_lines_fit_their_width(app_ctx):
-    document = pdf._document("Essai", "")
+    document = shared_pdf.document("Essai", "")
     document.add_page()
-    writer = pdf._Writer(document)
+    writer = shared_pdf.Writer(document)
     writer.font("", 11)
     text = "Identifiant " + "m.saint-exupery-de-la-rochefoucauld" * 3 + " fin"
     lines = writer.wrap(text, 40)
@@ -135,7 +136,7 @@ def test_wrapped_lines_fit_their_width(app_ctx):
 def test_text_needing_shaping_is_shaped(app_ctx):
     """A name typed with combining accents NFC cannot compose prints whole."""
     assert pdf.printable("Ele\u0301na") == "Eléna"
-    assert pdf.needs_shaping("q\u0323") and not pdf.needs_shaping("Nguyễn")
+    assert shared_pdf.needs_shaping("q\u0323") and not shared_pdf.needs_shaping("Nguyễn")
     data = pdf.letters(["Bonjour q\u0323uynh et مريم"], title="Essai")
     assert "uynh" in _pages(data)[0]
 
@@ -229,10 +230,10 @@ def test_an_expired_temporary_password_is_not_shown(console):
 
 def test_without_the_font_printing_fails_loudly(app_ctx, tmp_path, monkeypatch):
     """Never «????» in a letter: no DejaVu Sans, no PDF, and the operator is told why."""
-    monkeypatch.setattr(pdf, "FONT_DIRS", ())
-    pdf.font_dir.cache_clear()
+    monkeypatch.setattr(shared_pdf, "FONT_DIRS", ())
+    shared_pdf.font_dir.cache_clear()
     try:
-        with pytest.raises(pdf.FontMissing, match="fonts-dejavu-core"):
+        with pytest.raises(shared_pdf.FontMissing, match="fonts-dejavu-core"):
             pdf.letters(["Bonjour"], title="Essai", fonts=str(tmp_path))
     finally:
-        pdf.font_dir.cache_clear()
+        shared_pdf.font_dir.cache_clear()

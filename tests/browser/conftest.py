@@ -126,6 +126,9 @@ def _own_database(url: str, tmp_path_factory) -> str:
 def site(base_config, tmp_path_factory, browser_type_launch_args):
     served = {name: _serve() for name in ("guichet", "franceconnect", *_service_ids())}
     url = {name: entry[3] for name, entry in served.items()}
+    # Guichet under a host name: a WebAuthn relying party id cannot be an IP address,
+    # and `localhost` is a secure context (the passkey tests need both).
+    url["guichet"] = url["guichet"].replace("127.0.0.1", "localhost")
     config = {
         **base_config,
         "DATABASE_URL": _own_database(base_config["DATABASE_URL"], tmp_path_factory),

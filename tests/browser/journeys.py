@@ -58,9 +58,10 @@ def tick(page, label: str) -> None:
     page.locator("label", has_text=label).click()
 
 
-def activated_parent(site) -> tuple[str, str]:
-    """(identifier, email) of an Activé parent of the demo school that no other browser
-    test uses (not one of the named demo parents)."""
+def activated_parent(site, nth: int = 0) -> tuple[str, str]:
+    """(identifier, email) of the `nth` Activé parent of the demo school with an email
+    and the demo password (not one of the named demo parents): each browser test
+    that changes a parent takes its own `nth`."""
     with site.app.app_context():
         accounts = db.session.scalars(
             db.select(Account)
@@ -68,8 +69,11 @@ def activated_parent(site) -> tuple[str, str]:
             .where(~Account.guardians.any(Guardian.registry_id.like("DEMO-%")))
             .order_by(Account.identifier)
         )
-        for account in accounts:
-            email = account.contact_email()
-            if email and account.password_hash:
-                return account.identifier, email
+        found = [
+            (account.identifier, email)
+            for account in accounts
+            if (email := account.contact_email()) and account.password_hash
+        ]
+        if len(found) > nth:
+            return found[nth]
     raise AssertionError("the demo has no Activé parent with an email")

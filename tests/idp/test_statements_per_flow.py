@@ -51,10 +51,10 @@ class Statements:
 
 
 # A sign-in remembers its browser (accounts.devices, issue 17): a browser this account
-# never used is looked up, the account's first browser checked for, and recorded.
-# A browser without the device cookie is new: nothing to look up but whether the
-# account has a first browser (accounts.devices).
-NEW_BROWSER = ["SELECT EXISTS", "INSERT known_devices"]
+# never used (no device cookie: nothing to look up) has the account's first browser
+# checked for, is recorded, and the account's browsers are pruned (one DELETE, only
+# when a browser is new: the records are bounded, accounts.devices.MAX_DEVICES_PER_ACCOUNT).
+NEW_BROWSER = ["SELECT EXISTS", "INSERT known_devices", "DELETE known_devices"]
 # At its first sign-in, an account takes the language its pages were read in (its
 # emails and SMS follow it: kernel.languages); later sign-ins write nothing.
 FIRST_LANGUAGE = ["UPDATE accounts"]
