@@ -293,8 +293,9 @@ def test_known_and_unknown_identifiers_answer_in_the_same_time(make_app, mode):
         return time.monotonic() - started
 
     timed("pour.chauffer")  # templates compiled, connections opened
-    known = sorted(timed(identifier) for _ in range(3))[1]
-    unknown = sorted(timed(f"inconnu.{n}") for n in range(3))[1]
+    # The fastest of three (more would meet the rate limit): load only adds time.
+    known = min(timed(identifier) for _ in range(3))
+    unknown = min(timed(f"inconnu.{n}") for n in range(3))
     with app.app_context():
         assert message_count() >= 1  # the known identifier was really served
     # Both answers wait for the floor; what remains is scheduling noise, not the
