@@ -89,8 +89,19 @@ def base_config(database_url, redis_url, tmp_path_factory) -> dict:
     return config
 
 
+@pytest.fixture(scope="session")
+def cleaning_engine(base_config) -> Iterator[sa.Engine]:
+    """One engine per worker that empties the tables before each test (building a
+    whole app for that, as before, cost a second `create_app` per test)."""
+    url = base_config["DATABASE_URL"]
+    options = {"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {}
+    engine = sa.create_engine(url, **options)
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
-def make_app(base_config, redis_url):
+def make_app(base_config, redis_url, cleaning_engine):
     """Build an app with extra settings; rows and rate limits are cleared before each test."""
     apps = []
 
@@ -99,7 +110,7 @@ def make_app(base_config, redis_url):
         apps.append(app)
         return app
 
-    _clear_database(_make())
+    _clear_database(cleaning_engine)
     if redis_url:
         _clear_redis(redis_url)
     yield _make
@@ -116,16 +127,19 @@ def _clear_redis(url: str) -> None:
     redis.Redis.from_url(url).flushdb()
 
 
-def _clear_database(app) -> None:
-    with app.app_context():
-        tables = [t for t in reversed(db.metadata.sorted_tables)]
-        with db.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                names = ", ".join(f'"{t.name}"' for t in tables)
-                conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-            else:
-                for table in tables:
-                    conn.execute(table.delete())
+def _clear_database(engine: sa.Engine) -> None:
+    """Every row deleted, children first, and the id sequences back at 1. On PostgreSQL
+    DELETE and setval, not TRUNCATE: TRUNCATE … RESTART IDENTITY of the 32 (nearly
+    empty) tables costs ~150 ms per test, DELETE and setval ~6 ms."""
+    tables = list(reversed(db.metadata.sorted_tables))
+    with engine.begin() as conn:
+        for table in tables:
+            conn.execute(table.delete())
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(
+                "SELECT setval(c.oid::regclass, 1, false) FROM pg_class c "
+                "WHERE c.relkind = 'S' AND c.relnamespace = 'public'::regnamespace"
+            )
 
 
 @pytest.fixture
