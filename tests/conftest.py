@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
+from werkzeug.routing.rules import Rule
 from werkzeug.serving import make_server
 
 from guichet import create_app
@@ -22,6 +23,40 @@ from kernel.extensions import db
 from tests import factories
 
 NOW = dt.datetime(2026, 11, 24, 9, 30)
+
+
+def _share_url_builders() -> None:
+    """Every test builds its own app (`make_app`), and half of `create_app`'s ~55 ms
+    went to Werkzeug compiling, for each of the ~90 URL rules, the same two builder
+    functions as in the previous app. In tests, a rule's builder is compiled once per
+    worker and reused by the next apps' identical rules: it is a function of the
+    rule's text, domain, defaults and mode only, bound to each rule (its converters)
+    as Werkzeug binds it. Production builds one app and is untouched. Left alone if a
+    Werkzeug release changes the private method."""
+    original = getattr(Rule, "_compile_builder", None)
+    if original is None or getattr(original, "shared", False):
+        return
+    compiled: dict = {}
+
+    def compile_builder(self, append_unknown=True):
+        key = (
+            self.rule,
+            self.subdomain,
+            self.host,
+            self.map.host_matching,
+            self.merge_slashes,
+            repr(sorted((self.defaults or {}).items())),
+            append_unknown,
+        )
+        if key not in compiled:
+            compiled[key] = original(self, append_unknown)
+        return compiled[key]
+
+    compile_builder.shared = True
+    Rule._compile_builder = compile_builder
+
+
+_share_url_builders()
 
 
 def _worker() -> str:
