@@ -18,23 +18,34 @@ from kernel.config import Settings
 from tests.served import ServedNode
 from tests.served import alive
 
+# The node tests share one node (a start costs seconds): in one worker, in file order.
+pytestmark = pytest.mark.xdist_group("serve")
 
-@pytest.fixture
+
+@pytest.fixture(scope="module")
 def node_env(base_config) -> dict[str, str]:
     """The test database and settings, two workers of two threads."""
     env = {k: str(v) for k, v in base_config.items() if k != "TESTING"}
     return {**env, "WEB_WORKERS": "2", "WEB_THREADS": "2", "WEB_GRACEFUL_TIMEOUT": "10"}
 
 
-@pytest.fixture
-def node(node_env, tmp_path):
-    served = ServedNode(node_env, log=tmp_path / "serve.log")
+@pytest.fixture(scope="module")
+def shared_node(node_env, tmp_path_factory):
+    served = ServedNode(node_env, log=tmp_path_factory.mktemp("serve") / "serve.log")
     yield served
     served.close()
 
 
+@pytest.fixture
+def node(shared_node):
+    """The module's node, serving: started by the first test that needs it, and again
+    after the test that stops it (whatever order the tests run in)."""
+    if shared_node.process is None or shared_node.process.poll() is not None:
+        shared_node.start()
+    return shared_node
+
+
 def test_serve_answers_the_probes_with_the_workers_asked_for(node):
-    node.start()
     assert requests.get(node.url + "/healthz", timeout=10).json() == {"status": "ok"}
     assert requests.get(node.url + "/readyz", timeout=10).json()["database"] == "ok"
     assert len(node.wait_workers(2)) == 2
@@ -44,7 +55,6 @@ def test_serve_answers_the_probes_with_the_workers_asked_for(node):
 
 
 def test_sighup_replaces_every_worker_and_no_request_fails(node):
-    node.start()
     first = node.wait_workers(2)
     statuses: list[int | str] = []
     stop = threading.Event()
@@ -74,7 +84,6 @@ def test_sighup_replaces_every_worker_and_no_request_fails(node):
 
 
 def test_sigterm_stops_the_master_and_every_worker(node):
-    node.start()
     workers = node.wait_workers(2)
     assert node.stop(timeout=30) == 0
     deadline = time.monotonic() + 10

@@ -65,10 +65,15 @@ def test_two_merges_of_one_account_started_together_merge_it_once(pg_app):
             factories.activate(account, password="Secret123")
         db.session.commit()
         ids = first.id, second.id, third.id
+    # Both have read the accounts before either merges: on a loaded machine one thread
+    # could otherwise start after the other's commit and be refused before any lock
+    # (CannotMerge, the account already deleted), not by the race this test is about.
+    both_read = threading.Barrier(2)
 
     def merge_into(keep_id):
         def work():
             keep, other = db.session.get(Account, keep_id), db.session.get(Account, ids[2])
+            both_read.wait(timeout=30)
             return merging.merge_accounts(keep, other, now=utcnow(), actor=audit.OPERATOR)
 
         return work

@@ -42,7 +42,10 @@ def test_the_worker_runs_until_asked_to_stop(app_ctx):
     )
     worker = threading.Thread(target=_worker, args=(app_ctx, stop))
     worker.start()
-    time.sleep(0.3)
+    # Two passes at least (0.05 s apart), however slowly a loaded machine runs them.
+    deadline = time.monotonic() + 10
+    while len(passes) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
     stop.set()
     worker.join(2)
     assert not worker.is_alive() and len(passes) >= 2

@@ -43,8 +43,10 @@ SCRIPT = textwrap.dedent(
 )
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def json_lines(base_config) -> list[dict]:
+    """The log lines of one production-like app in a process of its own: one process
+    for the module's two tests that read them (its start-up costs seconds)."""
     # Not TESTING (its Jinja is strict, its errors raise): a production-like app.
     config = {k: v for k, v in base_config.items() if k != "TESTING"}
     config |= {"WTF_CSRF_ENABLED": False, "RECOVERY_MIN_SECONDS": "0"}
