@@ -80,7 +80,18 @@ if [ -z "${NOPEERS:-}" ]; then
   (cd "$CEILING_DIR" && exec "$GUNICORN" $CEILING_FLAGS -b 127.0.0.1:$CEILING_PORT 'null_op:app' \
       >/tmp/sso_round_ceiling.log 2>&1) & ceiling=$!; pids+=($ceiling)
   if [ -n "${CEILING_GRANIAN:-}" ]; then  # the ceiling under granian too (2 workers)
-    copy2=$(mktemp -d); sed "s/39420/$CEILING_PORT2/" "$CEILING_DIR/null_op.py" >"$copy2/null_op.py"
+    # granian has no --preload: its workers would each make a key, and a token signed by
+    # one would fail against the JWKS served by the other. The copy reads one key made here.
+    copy2=$(mktemp -d)
+    "$PY" -c 'import sys; from cryptography.hazmat.primitives import serialization as s
+from cryptography.hazmat.primitives.asymmetric import rsa
+k = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+open(sys.argv[1], "wb").write(k.private_bytes(s.Encoding.PEM, s.PrivateFormat.PKCS8, s.NoEncryption()))' \
+        "$copy2/key.pem"
+    sed -e "s/39420/$CEILING_PORT2/" \
+        -e 's|^_key = rsa.generate_private_key(.*|from cryptography.hazmat.primitives.serialization import load_pem_private_key; _key = load_pem_private_key(open("key.pem", "rb").read(), None)|' \
+        "$CEILING_DIR/null_op.py" >"$copy2/null_op.py"
+    grep -q load_pem_private_key "$copy2/null_op.py" || { echo "ceiling copy: key line not found" >&2; exit 1; }
     (cd "$copy2" && exec "$GRANIAN" --interface wsgi --workers 2 --host 127.0.0.1 \
         --port $CEILING_PORT2 null_op:app >/tmp/sso_round_ceiling_granian.log 2>&1) &
     ceiling_granian=$!; pids+=($ceiling_granian)
