@@ -93,8 +93,8 @@ def attempt(kind: str, subject: str, *, now: dt.datetime) -> None:
     locking it until the caller's transaction ends; a success then clears it
     (`record_success`), a failure is filed (`record_failure`). Counted as a failure
     until the caller says otherwise: a request that dies while comparing costs the
-    guesser an attempt, never the other way round. (One statement where a select for
-    update and an update were: a sign-in's throttle costs two round trips in all.)"""
+    guesser an attempt, never the other way round. (One statement where an insert, a
+    select for update and an update were: a sign-in's throttle is two round trips.)"""
     policy = POLICIES[kind]
     table = AttemptCounter.__table__
     free_to_try = table.c.locked_at.is_(None) & (
