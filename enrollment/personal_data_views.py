@@ -103,11 +103,7 @@ def personal_data_json():
         return refusal
     sections, now = found
     body = json.dumps(personal_data.as_json(sections, now=now), ensure_ascii=False, indent=2)
-    response = Response(body, mimetype="application/json")
-    filename = f"mes-donnees-{now:%Y%m%d%H%M%S}.json"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _download(body, "application/json", f"mes-donnees-{now:%Y%m%d%H%M%S}.json")
 
 
 @bp.get("/mes-donnees/donnees.pdf")
@@ -131,8 +127,12 @@ def personal_data_pdf():
         direction=languages.LANGUAGES[languages.current()].direction,
         fonts=runtime.settings().product.pdf_font_dir,
     )
-    response = Response(body, mimetype="application/pdf")
-    filename = f"mes-donnees-{now:%Y%m%d%H%M%S}.pdf"
+    return _download(body, "application/pdf", f"mes-donnees-{now:%Y%m%d%H%M%S}.pdf")
+
+
+def _download(body, mimetype: str, filename: str) -> Response:
+    """A file the browser saves, never kept in any cache (it holds personal data)."""
+    response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response
