@@ -117,6 +117,18 @@ def prepare_command(ctx: click.Context, host: str, services_file: str | None) ->
     ctx.invoke(seed_command, as_json=True)
 
 
+def guichet_client(settings) -> MockClient:
+    """Guichet as the mock FranceConnect's one client, from Guichet's own settings (the
+    demo, the federation tests and the browser tests register it the same way)."""
+    config = settings.franceconnect
+    return MockClient(
+        client_id=config.client_id,
+        client_secret=config.client_secret,
+        redirect_uris=[fc_client.redirect_uri(settings)],
+        post_logout_redirect_uris=[fc_client.post_logout_redirect_uri(settings)],
+    )
+
+
 @demo_group.command("franceconnect")
 @click.option("--port", type=int, default=None, help="Port (default: FRANCECONNECT_ISSUER's).")
 @click.option("--host", default=None, help="Interface (default: FRANCECONNECT_ISSUER's host).")
@@ -145,14 +157,7 @@ def franceconnect_command(port, host, identities, demo_json, userinfo, alg) -> N
     issuer = urlunsplit((parts.scheme or "http", f"{parts.hostname or host}:{port}", "", "", ""))
     app = create_mock_app(
         issuer=issuer,
-        clients=[
-            MockClient(
-                client_id=config.client_id,
-                client_secret=config.client_secret,
-                redirect_uris=[fc_client.redirect_uri(settings)],
-                post_logout_redirect_uris=[fc_client.post_logout_redirect_uri(settings)],
-            )
-        ],
+        clients=[guichet_client(settings)],
         identities=(
             identities_from_demo(json.loads(Path(demo_json).read_text(encoding="utf-8")))
             if demo_json

@@ -22,6 +22,7 @@ from werkzeug.serving import make_server
 from guichet import create_app
 from kernel.extensions import db
 from tests import factories
+from tests.databases import recreate_postgres_database
 
 NOW = dt.datetime(2026, 11, 24, 9, 30)
 
@@ -114,14 +115,8 @@ def database_url(tmp_path_factory) -> str:
     url = url.replace("postgres://", "postgresql://", 1).replace(
         "postgresql://", "postgresql+psycopg://", 1
     )
-    base = sa.engine.make_url(url)
-    name = f"{base.database or 'guichet'}_test_{_worker()}"
-    admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
+    name = f"{sa.engine.make_url(url).database or 'guichet'}_test_{_worker()}"
+    return recreate_postgres_database(url, name)
 
 
 @pytest.fixture(scope="session")

@@ -23,19 +23,19 @@ import sqlalchemy as sa
 from werkzeug.serving import make_server
 
 from demo.cli import demo_group
-from demo.franceconnect import MockClient
+from demo.cli import guichet_client
 from demo.franceconnect import create_mock_app
 from demo.franceconnect import load_identities
 from demo.services import demo_services
 from demo.services import ensure_registered
 from examples.relying_party import create_app as create_service
-from federation import client as fc_client
 from guichet import create_app
 from guichet.migrations import upgrade
 from kernel.clock import utcnow
 from kernel.extensions import db
 from kernel.extensions import limiter
 from tests.browser.pages import Checker
+from tests.databases import recreate_postgres_database
 
 FC_ALINE = "fc-demo-aline-rousseau"
 HOW_TO_GET_ONE = (
@@ -112,14 +112,7 @@ def _own_database(url: str, tmp_path_factory) -> str:
     per-test clean-up of the rest of the suite)."""
     if url.startswith("sqlite"):
         return f"sqlite:///{tmp_path_factory.mktemp('browser') / 'guichet.sqlite3'}"
-    base = sa.engine.make_url(url)
-    name = f"{base.database}_browser"
-    admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
+    return recreate_postgres_database(url, f"{sa.engine.make_url(url).database}_browser")
 
 
 @pytest.fixture(scope="session")
@@ -192,16 +185,7 @@ def _prepare_demo(app, url: dict) -> None:
 def _mock_franceconnect(app, issuer: str):
     settings = app.extensions["guichet.settings"]
     return create_mock_app(
-        issuer=issuer,
-        clients=[
-            MockClient(
-                client_id=settings.franceconnect.client_id,
-                client_secret=settings.franceconnect.client_secret,
-                redirect_uris=[fc_client.redirect_uri(settings)],
-                post_logout_redirect_uris=[fc_client.post_logout_redirect_uri(settings)],
-            )
-        ],
-        identities=load_identities(),
+        issuer=issuer, clients=[guichet_client(settings)], identities=load_identities()
     )
 
 

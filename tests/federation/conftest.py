@@ -13,10 +13,9 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from demo.franceconnect import MockClient
+from demo.cli import guichet_client
 from demo.franceconnect import create_mock_app
 from demo.franceconnect import load_identities
-from federation import client as fc_client
 from kernel.extensions import db
 from messaging.models import Channel
 from messaging.models import Message
@@ -88,16 +87,7 @@ def world(make_app):
     app = make_app(PUBLIC_URL=url, FRANCECONNECT_ISSUER=mock_url)
     settings = app.extensions["guichet.settings"]
     mock = create_mock_app(
-        issuer=mock_url,
-        clients=[
-            MockClient(
-                client_id=settings.franceconnect.client_id,
-                client_secret=settings.franceconnect.client_secret,
-                redirect_uris=[fc_client.redirect_uri(settings)],
-                post_logout_redirect_uris=[fc_client.post_logout_redirect_uri(settings)],
-            )
-        ],
-        identities=load_identities(),
+        issuer=mock_url, clients=[guichet_client(settings)], identities=load_identities()
     )
     mock_holder.app, guichet_holder.app = mock, app
     mock_thread.start()
