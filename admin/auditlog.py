@@ -16,6 +16,7 @@ from sqlalchemy import and_
 from sqlalchemy import or_
 from sqlalchemy.orm import selectinload
 
+from accounts.audit_labels import action_label
 from accounts.models import Account
 from accounts.models import AuditEvent
 from accounts.models import AuditEventAccount
@@ -30,56 +31,6 @@ from registry.models import School
 
 PAGE_SIZE = 50
 
-# Every action the code records, in French (tests/admin/test_journal_wording.py finds
-# each `audit.record` of the code base here: a new action needs its label).
-ACTION_LABELS = {
-    "account.notified": "Compte notifié",
-    "accounts.notified": "(Re)notification",
-    "account.password_reset": "Réinitialisation du mot de passe",
-    "account.password_chosen": "Mot de passe choisi par le responsable",
-    "account.password_changed": "Mot de passe modifié par le responsable",
-    "account.activation_email_resent": "Renvoi du courriel d'activation",
-    "account.activation_started": "Première connexion (activation en cours)",
-    "account.activated": "Compte activé",
-    "account.deleted_after_merge": "Compte regroupé dans un autre",
-    "account.merged": "Comptes regroupés (enfants ajoutés)",
-    "account.email_change_requested": "Changement d'adresse mail demandé",
-    "account.email_changed": "Adresse mail modifiée",
-    "account.mobile_changed": "Téléphone mobile modifié",
-    "child.not_mine": "« Ce n'est pas mon enfant » signalé",
-    "franceconnect.linked": "Compte lié à FranceConnect",
-    "franceconnect.unlinked": "Lien FranceConnect retiré",
-    "accounts.list_downloaded": "Liste des comptes téléchargée",
-    "letters.downloaded": "Courriers téléchargés",
-    "password.locked": "Mot de passe bloqué",
-    "birth_date.locked": "Date de naissance bloquée",
-    "director_password.locked": "Mot de passe du directeur bloqué",
-    "password.lock_lifted": "Blocage du mot de passe levé",
-    "birth_date.lock_lifted": "Blocage de la date de naissance levé",
-    "director_password.lock_lifted": "Blocage du mot de passe du directeur levé",
-    "statistics.computed": "Statistiques calculées",
-    "registry.imported": "Import de la base élèves",
-    "sessions.revoked": "Sessions et jetons révoqués",
-    "director.added": "Directeur ajouté",
-    "director.assigned": "École attribuée au directeur",
-    "director.unassigned": "École retirée au directeur",
-    "director.removed": "Directeur supprimé",
-    "director.password_set": "Mot de passe du directeur défini",
-    "director.totp_enabled": "Second facteur du directeur activé",
-    "director.totp_disabled": "Second facteur du directeur désactivé",
-    "director.unlocked": "Directeur débloqué",
-    "director.signed_in": "Connexion à la console",
-    "director.signed_out": "Déconnexion de la console",
-    "account.data_exported": "Données personnelles téléchargées par le responsable",
-    "account.device_alerts_on": "Alerte de connexion depuis un nouveau navigateur activée",
-    "account.device_alerts_off": "Alerte de connexion depuis un nouveau navigateur désactivée",
-    "sessions.ended_by_parent": "Connexions fermées par le responsable",
-    "passkey.added": "Clé d'accès ajoutée",
-    "passkey.renamed": "Clé d'accès renommée",
-    "passkey.removed": "Clé d'accès supprimée",
-    "passkey.sign_count_regressed": "Clé d'accès refusée (copie possible)",
-}
-OTHER_ACTION = "Autre action"
 ACTOR_TYPES = {
     "director": "Directeur",
     "guardian": "Responsable",
@@ -89,11 +40,6 @@ ACTOR_TYPES = {
 # Words older journal rows were written with, and their French.
 _DETAIL_WORDS = {"letter": "courrier", "email": "courriel", "csv": "CSV", "pdf": "PDF"}
 _WORD = re.compile(r"\b(" + "|".join(_DETAIL_WORDS) + r")\b")
-
-
-def label(action: str) -> str:
-    """The French label of an action, never its code."""
-    return ACTION_LABELS.get(action, OTHER_ACTION)
 
 
 def describe(summary: str) -> str:
@@ -206,7 +152,7 @@ def to_csv(school: School, director: Director, f: AuditFilter) -> bytes:
                     f"{paris(line.at):%d/%m/%Y %H:%M:%S}",
                     line.actor_label,
                     ACTOR_TYPES.get(line.actor_type, line.actor_type),
-                    label(line.action),
+                    action_label(line.action),
                     " ".join(a.identifier for a in line.accounts),
                     describe(line.summary),
                 )

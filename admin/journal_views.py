@@ -10,6 +10,7 @@ from flask import request
 from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
+from accounts.audit_labels import action_label
 from admin import auditlog
 from admin import bp
 from admin.forms import AuditFilterForm
@@ -36,7 +37,7 @@ def _audit_filter(form: AuditFilterForm) -> auditlog.AuditFilter:
 def journal():
     form = AuditFilterForm(formdata=request.args)
     form.action.choices = [SelectChoice("", _("Toutes"))] + [
-        SelectChoice(a, auditlog.label(a)) for a in auditlog.actions_of(g.school, g.director)
+        SelectChoice(a, action_label(a)) for a in auditlog.actions_of(g.school, g.director)
     ]
     number = request.args.get("page", "1")
     number = int(number) if number.isdigit() and len(number) < 7 else 1
@@ -50,7 +51,7 @@ def journal():
         number=number,
         pages=max(1, -(-total // auditlog.PAGE_SIZE)),
         args=args,
-        label=auditlog.label,
+        label=action_label,
         describe=auditlog.describe,
     )
 

@@ -23,6 +23,7 @@ from accounts import audit
 from accounts import devices
 from accounts import sessions
 from accounts import user_agents
+from accounts.audit_labels import action_label
 from accounts.models import Account
 from accounts.models import AccountOrigin
 from accounts.models import AccountState
@@ -78,6 +79,9 @@ ORIGIN_NAMES = {
 # Fields written in French whatever the reader's language: the journal's summaries
 # (the readable page marks them `lang="fr"`).
 IN_FRENCH = frozenset({"summary"})
+# Fields for programs only: the journal's action codes (people read the operation's
+# label beside them, in their language).
+FOR_PROGRAMS_ONLY = frozenset({"action"})
 
 # The readable page's column headings (the JSON keeps the keys).
 FIELD_LABELS = {
@@ -134,7 +138,7 @@ FIELD_LABELS = {
     "status": _l("État de l'envoi"),
     "sent_at": _l("Envoyé le"),
     "at": _l("Date"),
-    "action": _l("Opération"),
+    "operation": _l("Opération"),
     "by": _l("Par"),
     "school": _l("École"),
     "summary": _l("Détail"),
@@ -182,6 +186,18 @@ def as_json(sections: list[Section], *, now: dt.datetime) -> dict:
         "exported_at": _iso(now),
         **{section.key: [_plain(row) for row in section.rows] for section in sections},
     }
+
+
+def readable(sections: list[Section]) -> list[Section]:
+    """The sections as the page and the PDF show them: without the fields for programs."""
+    return [
+        Section(
+            section.key,
+            section.title,
+            [{k: v for k, v in row.items() if k not in FOR_PROGRAMS_ONLY} for row in section.rows],
+        )
+        for section in sections
+    ]
 
 
 def _iso(value):
@@ -372,6 +388,7 @@ def _audit_events(account: Account) -> list[dict]:
     return [
         {
             "at": event.at,
+            "operation": action_label(event.action),
             "action": event.action,
             "by": str(ACTORS.get(event.actor_type, event.actor_type)),
             "school": school,

@@ -115,7 +115,7 @@ def personal_data_pdf():
         return refusal
     sections, now = found
     body = personal_data_pdf_document.render(
-        sections,
+        personal_data.readable(sections),
         title=_("Mes données, au %(date)s", date=paris_datetime(now)),
         introduction=_(
             "Les dates et heures sont celles de Paris. Le contenu des messages n'est pas "
@@ -149,7 +149,7 @@ def personal_data_readable():
     response = Response(
         render_template(
             "account/personal_data_export.html",
-            sections=sections,
+            sections=personal_data.readable(sections),
             now=now,
             labels=personal_data.FIELD_LABELS,
             in_french=personal_data.IN_FRENCH,

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from accounts import audit
+from accounts.audit_labels import ACTION_LABELS
 from accounts.models import AccountState
 from accounts.password_changes import Occasion
 from accounts.throttle import POLICIES
@@ -38,7 +39,7 @@ def _recorded_actions() -> set[str]:
 def test_every_recorded_action_has_a_french_label():
     actions = _recorded_actions()
     assert {"account.merged", "franceconnect.linked", "accounts.notified"} <= actions
-    missing = sorted(a for a in actions if a not in auditlog.ACTION_LABELS)
+    missing = sorted(a for a in actions if a not in ACTION_LABELS)
     assert missing == []
 
 

@@ -156,7 +156,8 @@ def test_the_json_holds_everything_about_the_parent(client, family):
     assert data["sign_ins"][0]["open"] is True
     subjects = {m["subject"] for m in data["messages"]}
     assert len(data["messages"]) == 2 and all(subjects)
-    assert "account.email_change_requested" in {e["action"] for e in data["audit_events"]}
+    operations = {e["action"]: e["operation"] for e in data["audit_events"]}
+    assert operations["account.email_change_requested"] == "Changement d'adresse mail demandé"
 
 
 def test_another_parent_never_appears_even_sharing_the_email(client, family):
@@ -189,6 +190,26 @@ def test_the_readable_page_shows_the_same_in_french(client, family):
         assert f">{heading}</h2>" in page
     assert "Liaisons FranceConnect" in page and "Cours moyen 1re année" in page
     assert "11/04/2016" in page and "Anne" not in page
+
+
+@pytest.mark.parametrize(
+    ("language", "downloaded", "change_requested"),
+    [
+        ("fr", "Données personnelles téléchargées par le responsable", "adresse mail demandé"),
+        ("en", "Personal data downloaded by the parent", "Email address change requested"),
+    ],
+)
+def test_the_journal_reads_in_words_in_the_parents_language_never_as_codes(
+    client, family, language, downloaded, change_requested
+):
+    gerald, _, _ = family
+    signed_in(client, gerald)
+    client.set_cookie("guichet_lang", language)
+    client.get("/compte/mes-donnees/consulter")  # audited: «Mes données» downloaded
+    page = text(client.get("/compte/mes-donnees/consulter"))
+    assert downloaded in page and change_requested in page
+    assert "account.data_exported" not in page and "account.email_change" not in page
+    assert download(client)["audit_events"][-1]["operation"] == downloaded
 
 
 def test_each_download_is_audited(client, family):

@@ -43,6 +43,8 @@ def test_the_pdf_holds_the_parents_data_in_french(client, family):  # noqa: F811
     assert "École : École élémentaire Jean Jaurès" in text
     assert "Services utilisés" in text and "Portail famille" in text
     assert "Journal des opérations" in text
+    assert "Opération : Changement d'adresse mail demandé" in text
+    assert "account.email_change_requested" not in text
     assert anne.identifier not in text
 
 
@@ -53,6 +55,7 @@ def test_the_pdf_is_in_english_for_a_parent_reading_english(client, family):  # 
     text = pdf_text(client.get(PDF))
     assert f"Identifier: {gerald.identifier}" in text
     assert "Children" in text and "Léa" in text
+    assert "Email address change requested" in text
     assert "Mes données" not in text and "Non renseigné" not in text
 
 
