@@ -109,11 +109,24 @@ class Writer:
         return width
 
     def measure(self, text: str) -> float:
-        """Widths are cached per font by character and by word: letters repeat words."""
+        """Widths are cached per font by character and by word: letters repeat words.
+        Right-to-left words are measured as HarfBuzz will set them (joined Arabic
+        letters are narrower than the sum of their isolated forms)."""
         width = self.width_of.get(text)
         if width is None:
-            width = self.width_of[text] = sum(self.char_width(ch) for ch in text)
+            if self.direction == "rtl" and needs_shaping(text):
+                width = self._shaped_width(text)
+            else:
+                width = sum(self.char_width(ch) for ch in text)
+            self.width_of[text] = width
         return width
+
+    def _shaped_width(self, text: str) -> float:
+        self.pdf.set_text_shaping(True, direction="rtl")
+        try:
+            return self.pdf.get_string_width(text)
+        finally:
+            self.pdf.set_text_shaping(False)
 
     def _pieces(self, word: str, width: float) -> list[str]:
         """A word wider than the line, broken where the line ends (never past the edge)."""
@@ -181,8 +194,7 @@ class Writer:
         rtl = self.direction == "rtl"
         left = pdf.l_margin + (0 if rtl else indent)
         width = pdf.epw - indent
-        # Shaped Arabic is measured unshaped here: a margin keeps a line within the page.
-        for line in self.wrap(text, width * 0.92 if rtl else width):
+        for line in self.wrap(text, width):
             if pdf.get_y() + leading > pdf.h - pdf.b_margin:
                 pdf.add_page()
             x = left + (width - self.measure(line)) / 2 if centre and not rtl else left
