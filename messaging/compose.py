@@ -63,10 +63,18 @@ def compose_email(
             html = render_template(f"messages/{template}.html", **context)
         except TemplateNotFound:
             html = None
-    message = _add(Channel.EMAIL, to.strip().lower(), template, subject, body, html, now, batch_id)
-    message.account_id = account_id
-    _remember(message, immediate=immediate)
-    return message
+    return _add(
+        Channel.EMAIL,
+        to.strip().lower(),
+        template,
+        subject,
+        body,
+        html,
+        now=now,
+        batch_id=batch_id,
+        account_id=account_id,
+        immediate=immediate,
+    )
 
 
 def compose_sms(
@@ -83,13 +91,24 @@ def compose_sms(
     with force_locale(message_locale(locale)):
         body = render_template(f"messages/{template}.sms.txt", **context).strip()
     recipient = normalise_mobile(to_e164) or to_e164.strip()
-    message = _add(Channel.SMS, recipient, template, "", body, None, now, batch_id)
-    message.account_id = account_id
-    _remember(message, immediate=immediate)
-    return message
+    return _add(
+        Channel.SMS,
+        recipient,
+        template,
+        "",
+        body,
+        None,
+        now=now,
+        batch_id=batch_id,
+        account_id=account_id,
+        immediate=immediate,
+    )
 
 
-def _add(channel, recipient, template, subject, body, html, now, batch_id) -> Message:
+def _add(
+    channel, recipient, template, subject, body, html, *, now, batch_id, account_id, immediate
+) -> Message:
+    """The message, in the session, dispatched once the transaction commits."""
     message = Message(
         channel=channel,
         recipient=recipient,
@@ -102,9 +121,11 @@ def _add(channel, recipient, template, subject, body, html, now, batch_id) -> Me
         attempts=0,
         next_attempt_at=now,
         batch_id=batch_id,
+        account_id=account_id,
         request_id=request_ids.current(),
     )
     db.session.add(message)
+    _remember(message, immediate=immediate)
     return message
 
 
