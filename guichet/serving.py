@@ -24,20 +24,28 @@ from pathlib import Path
 
 import click
 from flask import Flask
+from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 
 from guichet import create_app
 from guichet import server_hooks
+from kernel import logs
 from kernel import metrics
 from kernel import web
 from kernel.config import ServerConfig
 
+# client, time, method, status, bytes, duration, user agent, the request id the
+# response carries (gunicorn's atoms)
+ACCESS_LOG_FORMAT = '%(h)s %(t)s %(m)s %(s)s %(B)s %(M)sms "%(a)s" request_id=%({x-request-id}o)s'
 SHARED_MEMORY = Path("/dev/shm")  # noqa: S108 - a tmpfs, for gunicorn's heartbeat files
 
 
-def server_options(config: ServerConfig, *, bind: str | None = None) -> dict[str, object]:
-    """gunicorn's settings for `config`; `bind` (the command's option) wins over WEB_BIND."""
+def server_options(
+    config: ServerConfig, *, bind: str | None = None, log_format: str = "text"
+) -> dict[str, object]:
+    """gunicorn's settings for `config`; `bind` (the command's option) wins over WEB_BIND;
+    with `log_format` "json" gunicorn's own lines are JSON objects too."""
     options: dict[str, object] = {
         "bind": [bind or config.bind],
         "worker_class": "gthread",
@@ -49,6 +57,9 @@ def server_options(config: ServerConfig, *, bind: str | None = None) -> dict[str
         "max_requests": config.max_requests,
         "max_requests_jitter": config.max_requests_jitter,
         "accesslog": "-" if config.access_log else None,
+        # No path, query string or referrer: one-time links carry their token in the
+        # path (/activation/valider/<token>), and secrets are never logged.
+        "access_log_format": ACCESS_LOG_FORMAT,
         "errorlog": "-",
         "proc_name": "guichet",
         # Each worker builds its own application: a SIGHUP gives every worker fresh
@@ -59,11 +70,25 @@ def server_options(config: ServerConfig, *, bind: str | None = None) -> dict[str
         "control_socket_disable": True,
         **server_hooks.hooks(),
     }
+    if log_format == "json":
+        options["logger_class"] = JsonServerLogger
     if SHARED_MEMORY.is_dir():
         # The workers' heartbeat files in memory: a slow container disk never makes
         # the master believe a busy worker is stuck (gunicorn only touches their mtime).
         options["worker_tmp_dir"] = str(SHARED_MEMORY)
     return options
+
+
+class JsonServerLogger(glogging.Logger):
+    """gunicorn's own lines (workers booted, timed out or killed, signals, its access
+    lines if WEB_ACCESS_LOG) as the application's JSON objects: with LOG_FORMAT=json a
+    log pipeline reads one format from the node's output, not two."""
+
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            for handler in log.handlers:
+                handler.setFormatter(logs.JsonFormatter())
 
 
 def usable_cores() -> int:
@@ -146,4 +171,5 @@ def serve_command(bind: str | None) -> None:
     config = settings.server
     # The workers' metric files (kernel.metrics), emptied before any worker starts.
     metrics.prepare_multiprocess_dir(settings.metrics_multiprocess_dir or None)
-    GuichetServer(server_options(config, bind=bind), drain_seconds=config.drain_seconds).run()
+    options = server_options(config, bind=bind, log_format=settings.log_format)
+    GuichetServer(options, drain_seconds=config.drain_seconds).run()

@@ -90,6 +90,7 @@ def setup_logging(log_format: str) -> None:
         handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
         root.addHandler(handler)
         root.setLevel(logging.INFO)
+        logging.captureWarnings(True)  # a library's warning is a line of the same format
     factory = logging.getLogRecordFactory()
     if not getattr(factory, "adds_request_id", False):
         logging.setLogRecordFactory(_with_request_id(factory))

@@ -28,6 +28,7 @@ import os
 import shutil
 import tempfile
 import time
+import warnings
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
@@ -192,9 +193,13 @@ def _use_files() -> None:
     (none were counted yet: the workers have not started)."""
     if values.ValueClass is values.MutexValue:
         values.ValueClass = values.get_value_class()
-        for family in (HTTP_REQUESTS, HTTP_DURATION, SIGN_INS, TOKENS_ISSUED, MESSAGES):
-            family.clear()
-        PASSWORD_HASH.clear()
+        with warnings.catch_warnings():
+            # prometheus_client warns that clearing is not done in the files: the
+            # values cleared here were never in them.
+            warnings.filterwarnings("ignore", "Clearing labels", UserWarning)
+            for family in (HTTP_REQUESTS, HTTP_DURATION, SIGN_INS, TOKENS_ISSUED, MESSAGES):
+                family.clear()
+            PASSWORD_HASH.clear()
 
 
 def setup_metrics(app: Flask, *, token: str = "", multiprocess_dir: str = "") -> None:

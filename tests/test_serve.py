@@ -4,6 +4,7 @@ failed request, and SIGTERM stops the master and every worker."""
 
 from __future__ import annotations
 
+import json
 import signal
 import threading
 import time
@@ -17,6 +18,8 @@ from kernel.config import ServerConfig
 from kernel.config import Settings
 from tests.served import ServedNode
 from tests.served import alive
+
+ONE_TIME_TOKEN = "Zk3xq9TqJ7mWc2Lr8sVb"
 
 # The node tests share one node (a start costs seconds): in one worker, in file order.
 pytestmark = pytest.mark.xdist_group("serve")
@@ -156,3 +159,32 @@ def test_sigterm_drains_first_readyz_fails_while_requests_are_still_served(node_
         assert not any(alive(pid) for pid in workers)
     finally:
         node.close()
+
+
+def test_with_json_logs_every_line_the_node_writes_is_a_json_object(node_env, tmp_path):
+    """LOG_FORMAT=json: gunicorn's own lines (boot, workers, access, stop) too; its
+    access lines never hold a path (a one-time link's token sits in one)."""
+    env = {**node_env, "LOG_FORMAT": "json", "WEB_ACCESS_LOG": "true"}
+    node = ServedNode(env, log=tmp_path / "serve.log")
+    try:
+        node.start()
+        node.wait_workers(2)
+        headers = {"X-Request-ID": "essai-journal-json"}
+        assert requests.get(node.url + "/healthz", headers=headers, timeout=10).ok
+        requests.get(node.url + "/activation/valider/" + ONE_TIME_TOKEN, timeout=10)
+        assert node.stop(timeout=30) == 0
+    finally:
+        node.close()
+    lines = [line for line in node.log.read_text().splitlines() if line.strip()]
+    entries = [json.loads(line) for line in lines]  # a line that is not JSON fails here
+    by_logger = {}
+    for entry in entries:
+        by_logger.setdefault(entry["logger"], []).append(entry["message"])
+    assert any(m.startswith("Booting worker") for m in by_logger["gunicorn.error"])
+    assert any(m.startswith("Guichet serves on") for m in by_logger["gunicorn.error"])
+    assert any(
+        " GET 200 " in m and m.endswith("request_id=essai-journal-json")
+        for m in by_logger["gunicorn.access"]
+    )
+    assert ONE_TIME_TOKEN not in node.log.read_text()  # no path is logged
+    assert any("Shutting down" in m for m in by_logger["gunicorn.error"])
