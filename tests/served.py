@@ -102,12 +102,17 @@ class ServedNode:
         return self.process.wait(timeout=timeout)
 
     def kill(self) -> None:
-        """Lose the node at once: SIGKILL to the master and every worker."""
+        """Lose the node at once: SIGKILL to the master and every worker; returns once
+        every one of them has ended (their sockets closed)."""
         if self.process is None:
             return
+        workers = self.workers()
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.005)
 
     def close(self) -> None:
         """End whatever is left (a test that failed half-way)."""

@@ -52,9 +52,10 @@ def test_a_lost_node_fails_at_most_its_requests_in_flight_and_comes_back(ops, pa
         f"its restart; {load.ok} flows; failed (sent, s after the kill): {failures}"
     )
     # Only requests in flight when the node died failed. The kill is timed once every
-    # process is gone, but HAProxy may still hand a request sent in the next instant to
-    # a pooled connection to that node (502: seen once at +0.01 s): a quarter of a
-    # second of grace, and nothing sent later may fail (docs/next.md: http-reuse).
+    # process has ended, yet a request sent in the next instant may still fail: a 502
+    # or the connection closed without response (seen at +0.01 s, likely the client's
+    # kept-alive connection to HAProxy closed as it was reused): a quarter of a
+    # second of grace, and nothing sent later may fail (docs/next.md).
     assert all(sent < 0.25 for sent, _ in failures), failures
     # One request in flight per thread, but a failure the flow meets without a new timed
     # send (its ID-token check) keeps the thread's last send time: once seen as 4 with 3
