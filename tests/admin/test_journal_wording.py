@@ -109,3 +109,25 @@ def test_the_journal_shows_labels_never_codes(console):
     assert re.fullmatch(r"\d+ actions", caption), caption
     csv = console.client.get("/admin/journal.csv").data.decode("utf-8-sig")
     assert "director" not in csv.split("\r\n", 1)[1] and "Directeur" in csv
+
+
+def test_the_journal_stays_french_for_a_director_reading_english(console):
+    """The labels are shared with the parents' «Mes données», translated there: the
+    console shows them in French whatever the browser prefers."""
+    account, _ = family(
+        console.school, "Jean", "Dupont", [("Léa", "Dupont", "CP A", "CP")],
+        state=AccountState.ACTIVATED,
+    )  # fmt: skip
+    audit.record(
+        "franceconnect.linked",
+        actor=audit.guardian_actor(account),
+        now=audit.dt.datetime(2026, 11, 24),
+        accounts=[account],
+    )
+    db.session.commit()
+    console.client.set_cookie("guichet_lang", "en")
+    english = {"Accept-Language": "en"}
+    page = text(console.client.get("/admin/journal", headers=english))
+    assert "Compte lié à FranceConnect" in page and "Account linked" not in page
+    csv = console.client.get("/admin/journal.csv", headers=english).data.decode("utf-8-sig")
+    assert "Compte lié à FranceConnect" in csv and "Account linked" not in csv
