@@ -176,9 +176,7 @@ def set_alerts(account: Account, enabled: bool, *, now: dt.datetime) -> bool:
         actor=audit.guardian_actor(account),
         now=now,
         accounts=[account],
-        summary="Alerte de connexion depuis un nouveau navigateur "
-        + ("activée" if enabled else "désactivée"),
-    )
+    )  # no summary: the action's label says it all, in the reader's language
     return True
 
 

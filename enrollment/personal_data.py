@@ -76,12 +76,31 @@ ORIGIN_NAMES = {
     AccountOrigin.FRANCECONNECT: _l("FranceConnect"),
     AccountOrigin.UNKNOWN: _l("Non renseigné"),
 }
+# How a session was opened (RFC 8176 method references, accounts.sessions), in words;
+# None: said by another one (a passkey's user verification is part of «clé d'accès»).
+SIGN_IN_METHODS = {
+    "pwd": _l("mot de passe"),
+    "sms": _l("code reçu par SMS"),
+    "fc": _l("FranceConnect"),
+    "hwk": _l("clé d'accès"),
+    "user": None,
+}
+# Why a session ended (accounts.sessions.end_session's reasons), in words.
+END_REASONS = {
+    "logout": _l("Déconnexion"),
+    "ended_by_parent": _l("Fermée depuis « Mes connexions »"),
+    "revoked": _l("Révoquée par un opérateur de Guichet"),
+    "merged": _l("Compte regroupé dans un autre"),
+    "password_changed": _l("Mot de passe changé"),
+    "password_reset": _l("Mot de passe réinitialisé"),
+}
+
 # Fields written in French whatever the reader's language: the journal's summaries
 # (the readable page marks them `lang="fr"`).
 IN_FRENCH = frozenset({"summary"})
-# Fields for programs only: the journal's action codes (people read the operation's
-# label beside them, in their language).
-FOR_PROGRAMS_ONLY = frozenset({"action"})
+# Fields for programs only: codes (people read the words beside them, in their
+# language): the journal's actions, a session's methods and end.
+FOR_PROGRAMS_ONLY = frozenset({"action", "amr", "ended_reason_code"})
 
 # The readable page's column headings (the JSON keeps the keys).
 FIELD_LABELS = {
@@ -174,8 +193,7 @@ def export(account: Account, login: sessions.LoginSession, *, now: dt.datetime) 
         actor=audit.guardian_actor(account),
         now=now,
         accounts=[account],
-        summary="Téléchargement de « Mes données »",
-    )
+    )  # no summary: the action's label says it all, in the reader's language
     return sections
 
 
@@ -335,15 +353,27 @@ def _sign_ins(account: Account, *, now: dt.datetime) -> list[dict]:
         {
             "started_at": row.created_at,
             "last_active_at": row.last_seen_at,
-            "methods": ", ".join(row.amr or []),
+            "methods": _method_words(row.amr),
+            "amr": list(row.amr or []),
             "device": user_agents.describe(row.user_agent),
             "network": row.network,
             "open": row.is_live(now),
             "ended_at": row.ended_at,
-            "ended_reason": row.ended_reason,
+            "ended_reason": _end_words(row.ended_reason),
+            "ended_reason_code": row.ended_reason,
         }
         for row in db.session.scalars(query)
     ]
+
+
+def _method_words(amr: list[str] | None) -> str:
+    words = (SIGN_IN_METHODS.get(code, code) for code in amr or ())
+    said = ", ".join(str(word) for word in words if word is not None)
+    return said[:1].upper() + said[1:]
+
+
+def _end_words(reason: str | None) -> str | None:
+    return None if reason is None else str(END_REASONS.get(reason, reason))
 
 
 def _browsers(account: Account) -> list[dict]:

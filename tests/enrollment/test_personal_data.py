@@ -212,6 +212,31 @@ def test_the_journal_reads_in_words_in_the_parents_language_never_as_codes(
     assert download(client)["audit_events"][-1]["operation"] == downloaded
 
 
+@pytest.mark.parametrize(
+    ("language", "methods", "ended"),
+    [
+        ("fr", "Code reçu par SMS, mot de passe", "Fermée depuis « Mes connexions »"),
+        ("en", "Code received by SMS, password", "Ended from “My connections”"),
+    ],
+)
+def test_sign_ins_say_how_they_were_opened_and_ended_in_words(
+    client, family, language, methods, ended
+):
+    gerald, _, _ = family
+    earlier = sessions.open_session(gerald, now=START, amr=["sms", "pwd"], user_agent="Firefox/1")
+    sessions.end_session(earlier, now=START, reason="ended_by_parent")
+    db.session.commit()
+    signed_in(client, gerald)
+    client.set_cookie("guichet_lang", language)
+    page = text(client.get("/compte/mes-donnees/consulter")).replace("&amp;", "&")
+    assert methods in page and ended in page
+    assert "ended_by_parent" not in page and ">pwd<" not in page
+    ended_row = next(r for r in download(client)["sign_ins"] if r["ended_at"])
+    assert ended_row["amr"] == ["sms", "pwd"] and ended_row["methods"] == methods
+    assert ended_row["ended_reason_code"] == "ended_by_parent"
+    assert ended_row["ended_reason"] == ended
+
+
 def test_each_download_is_audited(client, family):
     gerald, _, _ = family
     signed_in(client, gerald)
