@@ -99,8 +99,9 @@ END_REASONS = {
 # (the readable page marks them `lang="fr"`).
 IN_FRENCH = frozenset({"summary"})
 # Fields for programs only: codes (people read the words beside them, in their
-# language): the journal's actions, a session's methods and end.
-FOR_PROGRAMS_ONLY = frozenset({"action", "amr", "ended_reason_code"})
+# language): the journal's actions, a session's methods and end, a message's channel
+# and state.
+FOR_PROGRAMS_ONLY = frozenset({"action", "amr", "ended_reason_code", "channel_code", "status_code"})
 
 # The readable page's column headings (the JSON keeps the keys).
 FIELD_LABELS = {
@@ -396,10 +397,12 @@ def _messages(account: Account) -> list[dict]:
     return [
         {
             "created_at": message.created_at,
-            "channel": message.channel.value,
+            "channel": message.channel_name,
+            "channel_code": message.channel.value,
             "recipient": message.recipient,
             "subject": message.subject or None,
-            "status": message.status.value,
+            "status": message.status_name,
+            "status_code": message.status.value,
             "sent_at": message.sent_at,
         }
         for message in db.session.scalars(query)

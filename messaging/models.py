@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import DateTime
 from sqlalchemy import Enum
 from sqlalchemy import Index
@@ -35,6 +36,16 @@ class MessageStatus(enum.StrEnum):
     FAILED = "failed"
     # Made pointless before it left: a newer SMS code replaced the one it carried.
     REPLACED = "replaced"
+
+
+# What a parent or a developer reads for each (the outbox pages, «Mes données»).
+CHANNEL_NAMES = {Channel.EMAIL: _l("Courriel"), Channel.SMS: _l("SMS")}
+STATUS_NAMES = {
+    MessageStatus.PENDING: _l("En attente"),
+    MessageStatus.SENT: _l("Envoyé"),
+    MessageStatus.FAILED: _l("Échec"),
+    MessageStatus.REPLACED: _l("Remplacé, non envoyé"),
+}
 
 
 class Message(db.Model):
@@ -72,3 +83,11 @@ class Message(db.Model):
     # The account a message is about, when the sender knows it: «Mes données» lists a
     # parent's messages by it, never by an address a family may share (issue 17).
     account_id: Mapped[int | None] = mapped_column(Integer, index=True)
+
+    @property
+    def channel_name(self) -> str:
+        return str(CHANNEL_NAMES[self.channel])
+
+    @property
+    def status_name(self) -> str:
+        return str(STATUS_NAMES[self.status])

@@ -156,6 +156,8 @@ def test_the_json_holds_everything_about_the_parent(client, family):
     assert data["sign_ins"][0]["open"] is True
     subjects = {m["subject"] for m in data["messages"]}
     assert len(data["messages"]) == 2 and all(subjects)
+    assert {(m["channel"], m["channel_code"]) for m in data["messages"]} == {("Courriel", "email")}
+    assert {m["status_code"]: m["status"] for m in data["messages"]}["sent"] == "Envoyé"
     operations = {e["action"]: e["operation"] for e in data["audit_events"]}
     assert operations["account.email_change_requested"] == "Changement d'adresse mail demandé"
 
@@ -193,14 +195,24 @@ def test_the_readable_page_shows_the_same_in_french(client, family):
 
 
 @pytest.mark.parametrize(
-    ("language", "downloaded", "change_requested"),
+    ("language", "downloaded", "change_requested", "sent_by_email"),
     [
-        ("fr", "Données personnelles téléchargées par le responsable", "adresse mail demandé"),
-        ("en", "Personal data downloaded by the parent", "Email address change requested"),
+        (
+            "fr",
+            "Données personnelles téléchargées par le responsable",
+            "adresse mail demandé",
+            "<td>Courriel</td>",
+        ),
+        (
+            "en",
+            "Personal data downloaded by the parent",
+            "Email address change requested",
+            "<td>Email</td>",
+        ),
     ],
 )
-def test_the_journal_reads_in_words_in_the_parents_language_never_as_codes(
-    client, family, language, downloaded, change_requested
+def test_the_journal_and_messages_read_in_the_parents_words_never_as_codes(
+    client, family, language, downloaded, change_requested, sent_by_email
 ):
     gerald, _, _ = family
     signed_in(client, gerald)
@@ -209,6 +221,7 @@ def test_the_journal_reads_in_words_in_the_parents_language_never_as_codes(
     page = text(client.get("/compte/mes-donnees/consulter"))
     assert downloaded in page and change_requested in page
     assert "account.data_exported" not in page and "account.email_change" not in page
+    assert sent_by_email in page and "<td>email</td>" not in page
     assert download(client)["audit_events"][-1]["operation"] == downloaded
 
 
