@@ -29,6 +29,7 @@ from accounts.models import AccountOrigin
 from accounts.models import AccountState
 from accounts.models import AuditEvent
 from accounts.models import AuditEventAccount
+from idp.claims import SCOPES
 from idp.oauth_models import Consent
 from idp.oauth_models import OidcClient
 from idp.oauth_models import SessionService
@@ -100,7 +101,7 @@ END_REASONS = {
 IN_FRENCH = frozenset({"summary"})
 # Fields for programs only: codes (people read the words beside them, in their
 # language): the journal's actions, a session's methods and end, a message's channel
-# and state.
+# and state, a consent's scopes.
 FOR_PROGRAMS_ONLY = frozenset({"action", "amr", "ended_reason_code", "channel_code", "status_code"})
 
 # The readable page's column headings (the JSON keeps the keys).
@@ -132,7 +133,7 @@ FIELD_LABELS = {
     "level": _l("Niveau"),
     "what": _l("Objet"),
     "version": _l("Version"),
-    "scope": _l("Données partagées (scopes)"),
+    "shared": _l("Données partagées"),
     "given_at": _l("Donné le"),
     "service": _l("Service"),
     "first_sign_in": _l("Première connexion"),
@@ -300,6 +301,7 @@ def _consents(account: Account) -> list[dict]:
             {
                 "what": str(_l("Conditions générales d'utilisation")),
                 "version": account.terms_version,
+                "shared": None,
                 "scope": None,
                 "given_at": account.terms_accepted_at,
             }
@@ -315,11 +317,17 @@ def _consents(account: Account) -> list[dict]:
             {
                 "what": str(_l("Partage de données avec %(service)s", service=name)),
                 "version": None,
+                "shared": _scope_words(consent.scope),
                 "scope": consent.scope,
                 "given_at": consent.granted_at,
             }
         )
     return rows
+
+
+def _scope_words(scope: str) -> str:
+    """The data a service receives, as the consent page named it to the parent."""
+    return " ; ".join(str(SCOPES[name]) for name in scope.split() if name in SCOPES)
 
 
 def _services(account: Account) -> list[dict]:

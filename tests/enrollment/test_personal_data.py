@@ -150,7 +150,8 @@ def test_the_json_holds_everything_about_the_parent(client, family):
     assert child["school_name"] == "École élémentaire Jean Jaurès" and child["class"] == "CM1 A"
     assert child["level"] == "Cours moyen 1re année"
     assert {c["version"] for c in data["consents"]} == {"2026-09", None}
-    assert any(c["scope"] == "openid profile" for c in data["consents"])
+    portal = next(c for c in data["consents"] if c["scope"] == "openid profile")
+    assert portal["shared"] == "Identifiant de connexion ; Nom et prénom"
     assert data["consents"][0]["given_at"] == "2026-11-24T09:30:00Z"
     assert [link["given_name"] for link in data["franceconnect"]] == ["Gérald"]
     assert data["sign_ins"][0]["open"] is True
