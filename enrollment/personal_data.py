@@ -102,7 +102,9 @@ IN_FRENCH = frozenset({"summary"})
 # Fields for programs only: codes (people read the words beside them, in their
 # language): the journal's actions, a session's methods and end, a message's channel
 # and state, a consent's scopes.
-FOR_PROGRAMS_ONLY = frozenset({"action", "amr", "ended_reason_code", "channel_code", "status_code"})
+FOR_PROGRAMS_ONLY = frozenset(
+    {"action", "amr", "ended_reason_code", "channel_code", "status_code", "scope"}
+)
 
 # The readable page's column headings (the JSON keeps the keys).
 FIELD_LABELS = {

@@ -223,6 +223,7 @@ def test_the_journal_and_messages_read_in_the_parents_words_never_as_codes(
     assert downloaded in page and change_requested in page
     assert "account.data_exported" not in page and "account.email_change" not in page
     assert sent_by_email in page and "<td>email</td>" not in page
+    assert "openid profile" not in page  # a consent's scopes: words only
     assert download(client)["audit_events"][-1]["operation"] == downloaded
 
 
