@@ -25,11 +25,9 @@ from accounts import sessions
 from accounts import user_agents
 from accounts.audit_labels import action_label
 from accounts.models import Account
-from accounts.models import AccountOrigin
-from accounts.models import AccountState
 from accounts.models import AuditEvent
 from accounts.models import AuditEventAccount
-from idp.claims import SCOPES
+from enrollment import personal_data_words as words
 from idp.oauth_models import Consent
 from idp.oauth_models import OidcClient
 from idp.oauth_models import SessionService
@@ -52,120 +50,6 @@ class Section:
     key: str
     title: str
     rows: list[dict]
-
-
-ACTORS = {
-    "guardian": _l("vous-même"),
-    "director": _l("la direction d'une école"),
-    "operator": _l("un opérateur de Guichet"),
-    "system": _l("Guichet (automatique)"),
-}
-
-
-# The account's state and origin in the parent's language (the console keeps the
-# seeds' French words, accounts.models.STATE_LABELS).
-STATE_NAMES = {
-    AccountState.NOT_NOTIFIED: _l("Non notifié"),
-    AccountState.NOTIFIED: _l("Notifié et non activé"),
-    AccountState.ACTIVATING: _l("En cours d'activation"),
-    AccountState.ACTIVATED: _l("Activé"),
-    AccountState.DELETED: _l("Supprimé"),
-}
-ORIGIN_NAMES = {
-    AccountOrigin.SCHOOL: _l("Etablissement"),
-    AccountOrigin.GUARDIAN: _l("Responsable"),
-    AccountOrigin.FRANCECONNECT: _l("FranceConnect"),
-    AccountOrigin.UNKNOWN: _l("Non renseigné"),
-}
-# How a session was opened (RFC 8176 method references, accounts.sessions), in words;
-# None: said by another one (a passkey's user verification is part of «clé d'accès»).
-SIGN_IN_METHODS = {
-    "pwd": _l("mot de passe"),
-    "sms": _l("code reçu par SMS"),
-    "fc": _l("FranceConnect"),
-    "hwk": _l("clé d'accès"),
-    "user": None,
-}
-# Why a session ended (accounts.sessions.end_session's reasons), in words.
-END_REASONS = {
-    "logout": _l("Déconnexion"),
-    "ended_by_parent": _l("Fermée depuis « Mes connexions »"),
-    "revoked": _l("Révoquée par un opérateur de Guichet"),
-    "merged": _l("Compte regroupé dans un autre"),
-    "password_changed": _l("Mot de passe changé"),
-    "password_reset": _l("Mot de passe réinitialisé"),
-}
-
-# Fields written in French whatever the reader's language: the journal's summaries
-# (the readable page marks them `lang="fr"`).
-IN_FRENCH = frozenset({"summary"})
-# Fields for programs only: codes (people read the words beside them, in their
-# language): the journal's actions, a session's methods and end, a message's channel
-# and state, a consent's scopes.
-FOR_PROGRAMS_ONLY = frozenset(
-    {"action", "amr", "ended_reason_code", "channel_code", "status_code", "scope"}
-)
-
-# The readable page's column headings (the JSON keeps the keys).
-FIELD_LABELS = {
-    "identifier": _l("Identifiant"),
-    "last_name": _l("Nom"),
-    "first_name": _l("Prénom"),
-    "state": _l("État du compte"),
-    "origin": _l("Origine du compte"),
-    "created_at": _l("Créé le"),
-    "distribution_date": _l("Date de distribution"),
-    "activated_at": _l("Activé le"),
-    "last_login_at": _l("Dernière connexion"),
-    "has_own_password": _l("Mot de passe choisi"),
-    "new_device_alerts": _l("Alerte de connexion depuis un nouveau navigateur"),
-    "email": _l("Adresse électronique"),
-    "email_verified": _l("Adresse confirmée"),
-    "mobile": _l("Téléphone mobile"),
-    "mobile_verified": _l("Numéro confirmé"),
-    "registry_id": _l("Identifiant au registre"),
-    "address": _l("Adresse postale"),
-    "withdrawn_at": _l("Retirée du registre le"),
-    "birth_date": _l("Date de naissance"),
-    "ine": _l("INE"),
-    "school_uai": _l("UAI de l'école"),
-    "school_name": _l("École"),
-    "school_city": _l("Commune"),
-    "class": _l("Classe"),
-    "level": _l("Niveau"),
-    "what": _l("Objet"),
-    "version": _l("Version"),
-    "shared": _l("Données partagées"),
-    "given_at": _l("Donné le"),
-    "service": _l("Service"),
-    "first_sign_in": _l("Première connexion"),
-    "last_sign_in": _l("Dernière connexion"),
-    "sign_ins": _l("Nombre de connexions"),
-    "started_at": _l("Ouverte le"),
-    "last_active_at": _l("Dernière activité"),
-    "methods": _l("Moyens d'authentification"),
-    "device": _l("Navigateur et appareil"),
-    "network": _l("Réseau"),
-    "open": _l("Encore ouverte"),
-    "ended_at": _l("Terminée le"),
-    "ended_reason": _l("Motif de fin"),
-    "first_seen_at": _l("Vu pour la première fois le"),
-    "last_seen_at": _l("Vu pour la dernière fois le"),
-    "given_name": _l("Prénom(s) FranceConnect"),
-    "family_name": _l("Nom FranceConnect"),
-    "linked_at": _l("Liée le"),
-    "last_used_at": _l("Dernière utilisation"),
-    "channel": _l("Canal"),
-    "recipient": _l("Destinataire"),
-    "subject": _l("Objet du message"),
-    "status": _l("État de l'envoi"),
-    "sent_at": _l("Envoyé le"),
-    "at": _l("Date"),
-    "operation": _l("Opération"),
-    "by": _l("Par"),
-    "school": _l("École"),
-    "summary": _l("Détail"),
-}
 
 
 def check_recent_authentication(login: sessions.LoginSession, *, now: dt.datetime) -> None:
@@ -216,7 +100,10 @@ def readable(sections: list[Section]) -> list[Section]:
         Section(
             section.key,
             section.title,
-            [{k: v for k, v in row.items() if k not in FOR_PROGRAMS_ONLY} for row in section.rows],
+            [
+                {k: v for k, v in row.items() if k not in words.FOR_PROGRAMS_ONLY}
+                for row in section.rows
+            ],
         )
         for section in sections
     ]
@@ -243,8 +130,8 @@ def _account(account: Account) -> dict:
         "identifier": account.identifier,
         "last_name": account.last_name,
         "first_name": account.first_name,
-        "state": str(STATE_NAMES[account.state]),
-        "origin": str(ORIGIN_NAMES[account.origin]),
+        "state": str(words.STATE_NAMES[account.state]),
+        "origin": str(words.ORIGIN_NAMES[account.origin]),
         "created_at": account.created_at,
         "distribution_date": account.distribution_date,
         "activated_at": account.activated_at,
@@ -319,17 +206,12 @@ def _consents(account: Account) -> list[dict]:
             {
                 "what": str(_l("Partage de données avec %(service)s", service=name)),
                 "version": None,
-                "shared": _scope_words(consent.scope),
+                "shared": words.scope_words(consent.scope),
                 "scope": consent.scope,
                 "given_at": consent.granted_at,
             }
         )
     return rows
-
-
-def _scope_words(scope: str) -> str:
-    """The data a service receives, as the consent page named it to the parent."""
-    return " ; ".join(str(SCOPES[name]) for name in scope.split() if name in SCOPES)
 
 
 def _services(account: Account) -> list[dict]:
@@ -364,27 +246,17 @@ def _sign_ins(account: Account, *, now: dt.datetime) -> list[dict]:
         {
             "started_at": row.created_at,
             "last_active_at": row.last_seen_at,
-            "methods": _method_words(row.amr),
+            "methods": words.method_words(row.amr),
             "amr": list(row.amr or []),
             "device": user_agents.describe(row.user_agent),
             "network": row.network,
             "open": row.is_live(now),
             "ended_at": row.ended_at,
-            "ended_reason": _end_words(row.ended_reason),
+            "ended_reason": words.end_words(row.ended_reason),
             "ended_reason_code": row.ended_reason,
         }
         for row in db.session.scalars(query)
     ]
-
-
-def _method_words(amr: list[str] | None) -> str:
-    words = (SIGN_IN_METHODS.get(code, code) for code in amr or ())
-    said = ", ".join(str(word) for word in words if word is not None)
-    return said[:1].upper() + said[1:]
-
-
-def _end_words(reason: str | None) -> str | None:
-    return None if reason is None else str(END_REASONS.get(reason, reason))
 
 
 def _browsers(account: Account) -> list[dict]:
@@ -433,7 +305,7 @@ def _audit_events(account: Account) -> list[dict]:
             "at": event.at,
             "operation": action_label(event.action),
             "action": event.action,
-            "by": str(ACTORS.get(event.actor_type, event.actor_type)),
+            "by": str(words.ACTORS.get(event.actor_type, event.actor_type)),
             "school": school,
             "summary": event.summary or None,
         }

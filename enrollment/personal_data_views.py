@@ -18,6 +18,7 @@ from accounts.authentication import verify_password
 from enrollment import account_bp as bp
 from enrollment import personal_data
 from enrollment import personal_data_pdf as personal_data_pdf_document
+from enrollment import personal_data_words
 from enrollment.forms import ReauthenticationForm
 from enrollment.views import GUESS_LIMIT
 from enrollment.views import paris_datetime
@@ -122,7 +123,7 @@ def personal_data_pdf():
             "repris : il peut contenir des codes, des mots de passe provisoires ou des "
             "liens à usage unique."
         ),
-        labels=personal_data.FIELD_LABELS,
+        labels=personal_data_words.FIELD_LABELS,
         moment=paris_datetime,
         direction=languages.LANGUAGES[languages.current()].direction,
         fonts=runtime.settings().product.pdf_font_dir,
@@ -151,8 +152,8 @@ def personal_data_readable():
             "account/personal_data_export.html",
             sections=personal_data.readable(sections),
             now=now,
-            labels=personal_data.FIELD_LABELS,
-            in_french=personal_data.IN_FRENCH,
+            labels=personal_data_words.FIELD_LABELS,
+            in_french=personal_data_words.IN_FRENCH,
         )
     )
     response.headers["Cache-Control"] = "no-store"
