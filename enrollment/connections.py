@@ -19,6 +19,7 @@ from accounts import audit
 from accounts import sessions
 from accounts import user_agents
 from accounts.models import Account
+from enrollment import session_words
 from idp import logout
 from idp.oauth_models import OidcClient
 from idp.oauth_models import SessionService
@@ -48,7 +49,7 @@ class Connection:
     last_seen_at: dt.datetime
     current: bool
     services: list[str]
-    franceconnect: bool
+    methods: str  # how it was opened, in words (enrollment.session_words)
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def connections(account: Account, *, current_id: str | None, now: dt.datetime):
             last_seen_at=login.last_seen_at,
             current=login.id == current_id,
             services=services[login.id],
-            franceconnect="fc" in (login.amr or []),
+            methods=session_words.method_words(login.amr),
         )
         for login in logins
     ]

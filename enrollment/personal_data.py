@@ -28,6 +28,7 @@ from accounts.models import Account
 from accounts.models import AuditEvent
 from accounts.models import AuditEventAccount
 from enrollment import personal_data_words as words
+from enrollment import session_words
 from idp.oauth_models import Consent
 from idp.oauth_models import OidcClient
 from idp.oauth_models import SessionService
@@ -246,13 +247,13 @@ def _sign_ins(account: Account, *, now: dt.datetime) -> list[dict]:
         {
             "started_at": row.created_at,
             "last_active_at": row.last_seen_at,
-            "methods": words.method_words(row.amr),
+            "methods": session_words.method_words(row.amr),
             "amr": list(row.amr or []),
             "device": user_agents.describe(row.user_agent),
             "network": row.network,
             "open": row.is_live(now),
             "ended_at": row.ended_at,
-            "ended_reason": words.end_words(row.ended_reason),
+            "ended_reason": session_words.end_words(row.ended_reason),
             "ended_reason_code": row.ended_reason,
         }
         for row in db.session.scalars(query)

@@ -34,25 +34,6 @@ ORIGIN_NAMES = {
     AccountOrigin.FRANCECONNECT: _l("FranceConnect"),
     AccountOrigin.UNKNOWN: _l("Non renseigné"),
 }
-# How a session was opened (RFC 8176 method references, accounts.sessions), in words;
-# None: said by another one (a passkey's user verification is part of «clé d'accès»).
-SIGN_IN_METHODS = {
-    "pwd": _l("mot de passe"),
-    "sms": _l("code reçu par SMS"),
-    "fc": _l("FranceConnect"),
-    "hwk": _l("clé d'accès"),
-    "user": None,
-}
-# Why a session ended (accounts.sessions.end_session's reasons), in words.
-END_REASONS = {
-    "logout": _l("Déconnexion"),
-    "ended_by_parent": _l("Fermée depuis « Mes connexions »"),
-    "revoked": _l("Révoquée par un opérateur de Guichet"),
-    "merged": _l("Compte regroupé dans un autre"),
-    "password_changed": _l("Mot de passe changé"),
-    "password_reset": _l("Mot de passe réinitialisé"),
-}
-
 # Fields written in French whatever the reader's language: the journal's summaries
 # (the readable page marks them `lang="fr"`).
 IN_FRENCH = frozenset({"summary"})
@@ -128,13 +109,3 @@ FIELD_LABELS = {
 def scope_words(scope: str) -> str:
     """The data a service receives, as the consent page named it to the parent."""
     return " ; ".join(str(SCOPES[name]) for name in scope.split() if name in SCOPES)
-
-
-def method_words(amr: list[str] | None) -> str:
-    words = (SIGN_IN_METHODS.get(code, code) for code in amr or ())
-    said = ", ".join(str(word) for word in words if word is not None)
-    return said[:1].upper() + said[1:]
-
-
-def end_words(reason: str | None) -> str | None:
-    return None if reason is None else str(END_REASONS.get(reason, reason))

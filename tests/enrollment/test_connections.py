@@ -100,6 +100,7 @@ def test_the_page_lists_each_session_in_plain_words(client, two_browsers):
     assert "203.0.113.0/24" in page and "198.51.100.0/24" in page
     assert "203.0.113.57" not in page
     assert "Livret scolaire" in page
+    assert page.count("<dt>Ouverte avec</dt><dd>Mot de passe</dd>") == 2  # never «pwd»
 
 
 def test_the_account_page_links_to_my_connections_and_my_data(client, two_browsers):
