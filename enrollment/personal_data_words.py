@@ -5,6 +5,7 @@ words (`FOR_PROGRAMS_ONLY`), for programs; people read only the words.
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from accounts.models import AccountOrigin
@@ -108,4 +109,5 @@ FIELD_LABELS = {
 
 def scope_words(scope: str) -> str:
     """The data a service receives, as the consent page named it to the parent."""
-    return " ; ".join(str(SCOPES[name]) for name in scope.split() if name in SCOPES)
+    # The separator is the language's: «a ; b» in French, «a; b» in English, «a؛ b».
+    return _(" ; ").join(str(SCOPES[name]) for name in scope.split() if name in SCOPES)

@@ -5,7 +5,10 @@ the same way.
 
 from __future__ import annotations
 
+from babel.lists import format_list
 from flask_babel import lazy_gettext as _l
+
+from kernel import languages
 
 # How a session was opened (RFC 8176 method references, accounts.sessions), in words;
 # None: said by another one (a passkey's user verification is part of «clé d'accès»).
@@ -28,9 +31,11 @@ END_REASONS = {
 
 
 def method_words(amr: list[str] | None) -> str:
-    """«Code reçu par SMS, mot de passe»: the means, in the order they were used."""
-    words = (SIGN_IN_METHODS.get(code, code) for code in amr or ())
-    said = ", ".join(str(word) for word in words if word is not None)
+    """«Code reçu par SMS et mot de passe»: the means, in the order they were used,
+    listed as the reader's language lists (CLDR, through Babel)."""
+    named = (SIGN_IN_METHODS.get(code, code) for code in amr or ())
+    words = [str(word) for word in named if word is not None]
+    said = format_list(words, locale=languages.current()) if words else ""
     return said[:1].upper() + said[1:]
 
 

@@ -196,24 +196,26 @@ def test_the_readable_page_shows_the_same_in_french(client, family):
 
 
 @pytest.mark.parametrize(
-    ("language", "downloaded", "change_requested", "sent_by_email"),
+    ("language", "downloaded", "change_requested", "sent_by_email", "data_shared"),
     [
         (
             "fr",
             "Données personnelles téléchargées par le responsable",
             "adresse mail demandé",
             "<td>Courriel</td>",
+            "<td>Identifiant de connexion ; Nom et prénom</td>",
         ),
         (
             "en",
             "Personal data downloaded by the parent",
             "Email address change requested",
             "<td>Email</td>",
+            "<td>Sign-in identifier; Name</td>",
         ),
     ],
 )
-def test_the_journal_and_messages_read_in_the_parents_words_never_as_codes(
-    client, family, language, downloaded, change_requested, sent_by_email
+def test_the_journal_messages_and_consents_read_in_the_parents_words_never_as_codes(
+    client, family, language, downloaded, change_requested, sent_by_email, data_shared
 ):
     gerald, _, _ = family
     signed_in(client, gerald)
@@ -223,15 +225,15 @@ def test_the_journal_and_messages_read_in_the_parents_words_never_as_codes(
     assert downloaded in page and change_requested in page
     assert "account.data_exported" not in page and "account.email_change" not in page
     assert sent_by_email in page and "<td>email</td>" not in page
-    assert "openid profile" not in page  # a consent's scopes: words only
+    assert data_shared in page and "openid profile" not in page  # words only
     assert download(client)["audit_events"][-1]["operation"] == downloaded
 
 
 @pytest.mark.parametrize(
     ("language", "methods", "ended"),
     [
-        ("fr", "Code reçu par SMS, mot de passe", "Fermée depuis « Mes connexions »"),
-        ("en", "Code received by SMS, password", "Ended from “My connections”"),
+        ("fr", "Code reçu par SMS et mot de passe", "Fermée depuis « Mes connexions »"),
+        ("en", "Code received by SMS and password", "Ended from “My connections”"),
     ],
 )
 def test_sign_ins_say_how_they_were_opened_and_ended_in_words(
