@@ -308,6 +308,7 @@ def _audit_events(account: Account) -> list[dict]:
             "action": event.action,
             "by": str(words.ACTORS.get(event.actor_type, event.actor_type)),
             "school": school,
+            "detail": words.event_detail(event.action, event.summary, event.details),
             "summary": event.summary or None,
         }
         for event, school in db.session.execute(query)

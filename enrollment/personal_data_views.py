@@ -153,7 +153,6 @@ def personal_data_readable():
             sections=personal_data.readable(sections),
             now=now,
             labels=personal_data_words.FIELD_LABELS,
-            in_french=personal_data_words.IN_FRENCH,
         )
     )
     response.headers["Cache-Control"] = "no-store"

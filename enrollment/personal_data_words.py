@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from accounts.models import AccountOrigin
 from accounts.models import AccountState
@@ -35,14 +36,11 @@ ORIGIN_NAMES = {
     AccountOrigin.FRANCECONNECT: _l("FranceConnect"),
     AccountOrigin.UNKNOWN: _l("Non renseigné"),
 }
-# Fields written in French whatever the reader's language: the journal's summaries
-# (the readable page marks them `lang="fr"`).
-IN_FRENCH = frozenset({"summary"})
 # Fields for programs only: codes (people read the words beside them, in their
-# language): the journal's actions, a session's methods and end, a message's channel
-# and state, a consent's scopes.
+# language): the journal's actions and summaries as recorded, a session's methods and
+# end, a message's channel and state, a consent's scopes.
 FOR_PROGRAMS_ONLY = frozenset(
-    {"action", "amr", "ended_reason_code", "channel_code", "status_code", "scope"}
+    {"action", "summary", "amr", "ended_reason_code", "channel_code", "status_code", "scope"}
 )
 
 # The readable page's column headings (the JSON keeps the keys).
@@ -103,7 +101,7 @@ FIELD_LABELS = {
     "operation": _l("Opération"),
     "by": _l("Par"),
     "school": _l("École"),
-    "summary": _l("Détail"),
+    "detail": _l("Détail"),
 }
 
 
@@ -111,3 +109,35 @@ def scope_words(scope: str) -> str:
     """The data a service receives, as the consent page named it to the parent."""
     # The separator is the language's: «a ; b» in French, «a; b» in English, «a؛ b».
     return _(" ; ").join(str(SCOPES[name]) for name in scope.split() if name in SCOPES)
+
+
+def event_detail(action: str, summary: str, details: dict | None) -> str | None:
+    """An audit event's detail as the parent reads it, in their language. The journal
+    records a summary in French for the directors' console; where it is prose (counts,
+    channels) the parent reads it from the event's details instead, and where it only
+    names people or passkeys it reads the same in every language."""
+    say = _DETAILS_IN_WORDS.get(action)
+    if say is None:
+        return summary or None
+    return say(details or {}) or None
+
+
+def _notified(details: dict) -> str:
+    by = _("par courrier") if details.get("channel") == "letter" else _("par courriel")
+    if details.get("reset"):
+        return _("%(by)s, avec un nouveau mot de passe provisoire", by=by)
+    return by
+
+
+# The actions recorded about accounts with a summary in French prose
+# (tests/enrollment/test_personal_data.py finds each one here).
+_DETAILS_IN_WORDS = {
+    "accounts.notified": _notified,
+    "accounts.list_downloaded": lambda details: str(details.get("format", "")).upper(),
+    "sessions.ended_by_parent": lambda details: ngettext(
+        "%(num)d connexion terminée", "%(num)d connexions terminées", details.get("count", 0)
+    ),
+    # The count of a school's batch says nothing of this account.
+    "account.password_reset": lambda details: None,
+    "letters.downloaded": lambda details: None,
+}

@@ -7,13 +7,18 @@ audited."""
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
+import re
+from pathlib import Path
 
 import pytest
 import time_machine
 
+from accounts import audit
 from accounts import sessions
 from accounts.models import AuditEvent
+from enrollment import personal_data_words
 from enrollment import profile
 from federation.models import FranceConnectLink
 from idp import clients
@@ -25,6 +30,7 @@ from tests.enrollment.conftest import text
 
 START = dt.datetime(2026, 11, 24, 9, 30)
 SHARED = "famille.martin@example.org"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -252,6 +258,90 @@ def test_sign_ins_say_how_they_were_opened_and_ended_in_words(
     assert ended_row["amr"] == ["sms", "pwd"] and ended_row["methods"] == methods
     assert ended_row["ended_reason_code"] == "ended_by_parent"
     assert ended_row["ended_reason"] == ended
+
+
+@pytest.mark.parametrize(
+    ("language", "notified", "ended"),
+    [
+        ("fr", "par courrier, avec un nouveau mot de passe provisoire", "2 connexions terminées"),
+        ("en", "by letter, with a new temporary password", "2 connections ended"),
+    ],
+)
+def test_the_journals_details_are_in_the_parents_language(
+    client, family, language, notified, ended
+):
+    gerald, _, _ = family
+    audit.record(
+        "accounts.notified",
+        actor=audit.OPERATOR,
+        now=START,
+        accounts=[gerald],
+        summary="12 comptes, courrier, avec réinitialisation",
+        details={"channel": "letter", "reset": True, "skipped": ["x.autre"]},
+    )
+    audit.record(
+        "sessions.ended_by_parent",
+        actor=audit.guardian_actor(gerald),
+        now=START,
+        accounts=[gerald],
+        summary="2 connexion(s) terminée(s) depuis « Mes connexions »",
+        details={"which": "others", "count": 2},
+    )
+    audit.record(
+        "passkey.added", actor=audit.guardian_actor(gerald), now=START, accounts=[gerald],
+        summary="Téléphone de Gérald",
+    )  # fmt: skip
+    db.session.commit()
+    signed_in(client, gerald)
+    client.set_cookie("guichet_lang", language)
+    page = text(client.get("/compte/mes-donnees/consulter"))
+    assert f"<td>{notified}</td>" in page and f"<td>{ended}</td>" in page
+    assert "<td>Téléphone de Gérald</td>" in page  # a name reads the same in every language
+    assert "12 comptes" not in page and "x.autre" not in page  # the console's count
+    data = download(client)
+    recorded = {e["action"]: e for e in data["audit_events"]}["accounts.notified"]
+    assert recorded["summary"] == "12 comptes, courrier, avec réinitialisation"
+    assert recorded["detail"] == notified and "details" not in recorded
+
+
+def _prose_summaries() -> dict[str, str]:
+    """The actions the code records about accounts with a summary in French prose (a
+    `plural(...)` or words in a string), and where."""
+    found = {}
+    for path in ROOT.glob("*/**/*.py"):
+        if path.parts[len(ROOT.parts)] in {"tests", ".venv", "node_modules", "bench"}:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "record"):
+                continue
+            if not (node.args and isinstance(node.args[0], ast.Constant)):
+                continue
+            keywords = {k.arg: k.value for k in node.keywords}
+            summary = keywords.get("summary")
+            if (
+                "accounts" in keywords
+                and summary is not None
+                and any(
+                    (isinstance(part, ast.Call) and getattr(part.func, "id", None) == "plural")
+                    or (isinstance(part, ast.Constant) and re.search(r"[a-zA-Z]", str(part.value)))
+                    for part in ast.walk(summary)
+                )
+            ):
+                found[node.args[0].value] = f"{path.relative_to(ROOT)}:{node.lineno}"
+    return found
+
+
+def test_every_summary_in_french_prose_has_its_words_for_parents():
+    """Directors' own actions never concern a parent's account: the console only."""
+    prose = _prose_summaries()
+    assert {"accounts.notified", "sessions.ended_by_parent"} <= set(prose)
+    missing = {
+        action: where
+        for action, where in prose.items()
+        if action not in personal_data_words._DETAILS_IN_WORDS
+        and not action.startswith("director.")
+    }
+    assert missing == {}
 
 
 def test_each_download_is_audited(client, family):
