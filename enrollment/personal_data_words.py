@@ -116,7 +116,7 @@ def event_detail(action: str, summary: str, details: dict | None) -> str | None:
     records a summary in French for the directors' console; where it is prose (counts,
     channels) the parent reads it from the event's details instead, and where it only
     names people or passkeys it reads the same in every language."""
-    say = _DETAILS_IN_WORDS.get(action)
+    say = DETAILS_IN_WORDS.get(action)
     if say is None:
         return summary or None
     return say(details or {}) or None
@@ -131,7 +131,7 @@ def _notified(details: dict) -> str:
 
 # The actions recorded about accounts with a summary in French prose
 # (tests/enrollment/test_personal_data.py finds each one here).
-_DETAILS_IN_WORDS = {
+DETAILS_IN_WORDS = {
     "accounts.notified": _notified,
     "accounts.list_downloaded": lambda details: str(details.get("format", "")).upper(),
     "sessions.ended_by_parent": lambda details: ngettext(

@@ -84,6 +84,13 @@ def signed_in(client, account, *, ago=dt.timedelta(0)):
     return login
 
 
+def readable_page(client, account, language: str) -> str:
+    """The readable page of `account`'s data, signed in just now, in `language`."""
+    signed_in(client, account)
+    client.set_cookie("guichet_lang", language)
+    return text(client.get("/compte/mes-donnees/consulter"))
+
+
 def download(client):
     response = client.get("/compte/mes-donnees/donnees.json")
     assert response.status_code == 200, response.headers.get("Location")
@@ -224,9 +231,7 @@ def test_the_journal_messages_and_consents_read_in_the_parents_words_never_as_co
     client, family, language, downloaded, change_requested, sent_by_email, data_shared
 ):
     gerald, _, _ = family
-    signed_in(client, gerald)
-    client.set_cookie("guichet_lang", language)
-    client.get("/compte/mes-donnees/consulter")  # audited: «Mes données» downloaded
+    readable_page(client, gerald, language)  # audited: «Mes données» downloaded
     page = text(client.get("/compte/mes-donnees/consulter"))
     assert downloaded in page and change_requested in page
     assert "account.data_exported" not in page and "account.email_change" not in page
@@ -249,9 +254,7 @@ def test_sign_ins_say_how_they_were_opened_and_ended_in_words(
     earlier = sessions.open_session(gerald, now=START, amr=["sms", "pwd"], user_agent="Firefox/1")
     sessions.end_session(earlier, now=START, reason="ended_by_parent")
     db.session.commit()
-    signed_in(client, gerald)
-    client.set_cookie("guichet_lang", language)
-    page = text(client.get("/compte/mes-donnees/consulter")).replace("&amp;", "&")
+    page = readable_page(client, gerald, language).replace("&amp;", "&")
     assert methods in page and ended in page
     assert "ended_by_parent" not in page and ">pwd<" not in page
     ended_row = next(r for r in download(client)["sign_ins"] if r["ended_at"])
@@ -292,9 +295,7 @@ def test_the_journals_details_are_in_the_parents_language(
         summary="Téléphone de Gérald",
     )  # fmt: skip
     db.session.commit()
-    signed_in(client, gerald)
-    client.set_cookie("guichet_lang", language)
-    page = text(client.get("/compte/mes-donnees/consulter"))
+    page = readable_page(client, gerald, language)
     assert f"<td>{notified}</td>" in page and f"<td>{ended}</td>" in page
     assert "<td>Téléphone de Gérald</td>" in page  # a name reads the same in every language
     assert "12 comptes" not in page and "x.autre" not in page  # the console's count
@@ -338,8 +339,7 @@ def test_every_summary_in_french_prose_has_its_words_for_parents():
     missing = {
         action: where
         for action, where in prose.items()
-        if action not in personal_data_words._DETAILS_IN_WORDS
-        and not action.startswith("director.")
+        if action not in personal_data_words.DETAILS_IN_WORDS and not action.startswith("director.")
     }
     assert missing == {}
 
