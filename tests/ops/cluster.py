@@ -28,6 +28,7 @@ from guichet.migrations import upgrade
 from kernel.clock import utcnow
 from kernel.extensions import db
 from keys import services as keys
+from tests.databases import recreate_postgres_database
 from tests.served import GUICHET
 from tests.served import ServedNode
 from tests.served import free_port
@@ -54,17 +55,10 @@ def ops_database(database_url: str | None, name: str) -> str:
     if not database_url or not database_url.startswith(("postgres://", "postgresql")):
         print(f"\ntests/ops skipped: {NEEDS_POSTGRES}")
         pytest.skip(NEEDS_POSTGRES)
-    url = sa.engine.make_url(
-        database_url.replace("postgres://", "postgresql://", 1).replace(
-            "postgresql://", "postgresql+psycopg://", 1
-        )
+    url = database_url.replace("postgres://", "postgresql://", 1).replace(
+        "postgresql://", "postgresql+psycopg://", 1
     )
-    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
+    return recreate_postgres_database(url, name)
 
 
 def drop_database(url: str) -> None:
